@@ -1,0 +1,1 @@
+//! Timer table: an enum of timers mapped to deadlines (to be written).
