@@ -1,19 +1,37 @@
-//! One conference's media (or the one-person "lobby" of a call in the IVR): per-leg RTP state,
-//! jitter buffer, decoder and encoder, and the N−1 mixer.
+//! One conference's media (or the one-person "lobby" of a call in the IVR): per-leg RTP session,
+//! jitter buffer, G.711 decoder and encoder, RFC 4733 receiver, and the N−1 mixer.
 //!
-//! CONTRACT (skeleton, to be completed):
-//! - `add_leg` / `remove_leg` / `take_leg` + `insert_leg` (moving a participant, with its RTP
-//!   sequence/timestamp/SSRC state, from one engine to another: output sequence and timestamps stay
-//!   continuous for the receiver).
-//! - `handle_rtp(now, leg, bytes)`: parse (rtp-rs), drop and count garbage, RFC 4733 events become
-//!   `MediaEvent::Dtmf`, audio goes to the leg's jitter buffer.
-//! - `handle_rtcp(now, leg, bytes)`: SR/RR parsed into per-leg stats; garbage dropped and counted.
-//! - `tick(now)`: every 20 ms: pull one frame per leg from its jitter buffer, decode each talker
-//!   once, sum in i32, give each talker everyone-but-itself, encode the shared mix once per codec
-//!   for the non-talkers; queue one RTP packet per leg (no allocation per tick); RTCP SR every ~5 s.
-//! - `poll_transmit()` drains what to send; `poll_event()` drains events.
+//! # Driving it
+//!
+//! - Create with [`ConferenceEngine::with_seed`] (a random seed from the driver; `new()` uses 0
+//!   and relies on the SSRCs for variety) and, once and then whenever convenient, give it the wall
+//!   clock with [`ConferenceEngine::set_wallclock`]: SRs carry NTP time extrapolated from that
+//!   anchor with the monotonic `now` (without it their NTP field is 0, as RFC 3550 §6.4.1 allows).
+//! - Feed every datagram with [`ConferenceEngine::handle_rtp`] / [`ConferenceEngine::handle_rtcp`]
+//!   as it arrives (RTCP arriving on the RTP port — rtcp-mux, RFC 5761 — is recognised and
+//!   routed to the RTCP path).
+//! - Every 20 ms, on an absolute schedule, call [`ConferenceEngine::tick`], then drain
+//!   [`ConferenceEngine::poll_transmit`] until `None` (one RTP packet per leg and, every ~5 s per
+//!   leg, one compound RTCP SR + SDES) and [`ConferenceEngine::poll_event`].
+//! - Move a participant with [`ConferenceEngine::take_leg`] + [`ConferenceEngine::insert_leg`]:
+//!   its SSRC, sequence numbers and timestamps continue (a gap longer than 60 ms advances the
+//!   timestamp by the time elapsed and sets the marker bit, as after a pause).
+//!
+//! Only 20 ms packets are sent, whatever `ptime` says; received packets of 10 to 60 ms are
+//! played out by timestamp. Nothing here allocates per tick: every buffer belongs to a leg and is
+//! allocated by `add_leg` (the event queue only grows if the driver stops draining it).
 
-use std::time::Instant;
+use std::collections::{HashMap, VecDeque};
+use std::time::{Instant, SystemTime};
+
+use crate::dtmf::EventPayload;
+use crate::ids::Pt;
+use crate::jitter::Pop;
+use crate::leg::LegState;
+use crate::mixer::{AudioMixer, SampleRate};
+use crate::rtcp::{self, NtpTime, RtcpPacket, SenderInfo};
+use crate::rtp::{self, Demux};
+use crate::stats::{EngineStats, LegStats};
 
 /// A participant in an engine, chosen by the caller (the driver's call id).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -37,7 +55,8 @@ pub struct LegConfig {
     pub payload_type: u8,
     /// Payload type of RFC 4733 telephone-event, if negotiated.
     pub telephone_event_pt: Option<u8>,
-    /// Packet time in ms (20 by default).
+    /// Packet time in ms (20 by default). The engine sends 20 ms packets whatever this says and
+    /// receives any packet time from 10 to 60 ms.
     pub ptime_ms: u32,
     /// The SSRC the bridge sends with on this leg.
     pub ssrc: u32,
@@ -73,51 +92,357 @@ pub enum MediaEvent {
         /// `0`–`9`, `*`, `#`, `A`–`D`.
         digit: char,
     },
+    /// A leg started or stopped talking (energy threshold, 300 ms hangover before `false`).
+    Talking {
+        /// The leg.
+        leg: LegId,
+        /// Whether it talks now.
+        talking: bool,
+    },
 }
 
+/// CNAME used in SDES until [`ConferenceEngine::set_cname`] is called.
+const DEFAULT_CNAME: &str = "pont";
+
 /// One conference's media.
-#[derive(Debug, Default)]
-pub struct ConferenceEngine {}
+#[derive(Debug)]
+pub struct ConferenceEngine {
+    legs: Vec<LegState>,
+    /// Position of each leg in `legs`.
+    index: HashMap<LegId, usize>,
+    mixer: AudioMixer,
+    events: VecDeque<MediaEvent>,
+    /// Next (leg × {RTP, RTCP}) position `poll_transmit` looks at.
+    tx_cursor: usize,
+    seed: u64,
+    cname: Vec<u8>,
+    /// A monotonic instant and the wall-clock time at that instant, for SR NTP times.
+    wallclock: Option<(Instant, NtpTime)>,
+    ticks: u64,
+    unknown_leg: u64,
+}
+
+impl Default for ConferenceEngine {
+    fn default() -> Self {
+        Self::with_seed(0)
+    }
+}
 
 impl ConferenceEngine {
-    /// An empty engine.
+    /// An empty engine with seed 0 (see [`ConferenceEngine::with_seed`]).
     pub fn new() -> Self {
         Self::default()
     }
-    /// Add a participant.
-    pub fn add_leg(&mut self, _now: Instant, _leg: LegId, _config: LegConfig) {
-        todo!()
+
+    /// An empty engine whose legs' initial RTP sequence numbers and timestamps derive from
+    /// `seed` (RFC 3550 §5.1 wants them random; the driver supplies the randomness).
+    pub fn with_seed(seed: u64) -> Self {
+        Self {
+            legs: Vec::new(),
+            index: HashMap::new(),
+            mixer: AudioMixer::new(SampleRate::Hz8000),
+            events: VecDeque::with_capacity(64),
+            tx_cursor: 0,
+            seed,
+            cname: DEFAULT_CNAME.as_bytes().to_vec(),
+            wallclock: None,
+            ticks: 0,
+            unknown_leg: 0,
+        }
     }
+
+    /// Sets the SDES CNAME sent in every compound RTCP packet (RFC 3550 §6.5.1; at most 255
+    /// bytes are used).
+    pub fn set_cname(&mut self, cname: &str) {
+        self.cname = cname.as_bytes().to_vec();
+    }
+
+    /// Anchors the wall clock: `wallclock` is the time of day at the monotonic instant `now`.
+    /// The engine never reads a clock; later NTP times are `wallclock + (later − now)`.
+    pub fn set_wallclock(&mut self, now: Instant, wallclock: SystemTime) {
+        self.wallclock = Some((now, NtpTime::from_system_time(wallclock)));
+    }
+
+    fn ntp_at(&self, now: Instant) -> Option<NtpTime> {
+        let (at, ntp) = self.wallclock?;
+        Some(ntp.plus(now.saturating_duration_since(at)))
+    }
+
+    /// Add a participant (replacing the state of a leg with the same id, if any).
+    pub fn add_leg(&mut self, now: Instant, leg: LegId, config: LegConfig) {
+        let seed = self.seed ^ crate::rand::splitmix64(self.ticks ^ leg.0);
+        self.insert_leg(now, LegState::new(now, leg, config, seed));
+    }
+
+    /// Applies a renegotiation (re-INVITE) to a leg, keeping its sequence numbers and timestamps
+    /// when its SSRC is unchanged. Returns `false` if the leg is not here.
+    pub fn reconfigure_leg(&mut self, leg: LegId, config: LegConfig) -> bool {
+        match self.index.get(&leg) {
+            Some(&i) => {
+                self.legs[i].reconfigure(config);
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Remove a participant for good.
-    pub fn remove_leg(&mut self, _leg: LegId) {
-        todo!()
+    pub fn remove_leg(&mut self, leg: LegId) {
+        self.take_leg(leg);
     }
-    /// Feed a received RTP packet.
-    pub fn handle_rtp(&mut self, _now: Instant, _leg: LegId, _data: &[u8]) {
-        todo!()
+
+    /// Takes a participant out, with all its state, to [`ConferenceEngine::insert_leg`] it into
+    /// another engine. A packet still waiting for `poll_transmit` is discarded.
+    pub fn take_leg(&mut self, leg: LegId) -> Option<LegState> {
+        let i = self.index.remove(&leg)?;
+        let mut state = self.legs.swap_remove(i);
+        if let Some(moved) = self.legs.get(i) {
+            self.index.insert(moved.id, i);
+        }
+        // Positions shifted: restart the transmit scan (already-taken packets have length 0).
+        self.tx_cursor = 0;
+        state.rtp_len = 0;
+        state.rtcp_len = 0;
+        Some(state)
     }
+
+    /// Puts a participant taken from another engine in (replacing a leg with the same id).
+    pub fn insert_leg(&mut self, now: Instant, mut state: LegState) {
+        self.take_leg(state.id);
+        if state.next_sr < now {
+            state.schedule_sr(now);
+        }
+        self.index.insert(state.id, self.legs.len());
+        self.legs.push(state);
+    }
+
+    /// Feed a received RTP packet (an RTCP packet on a muxed port is handled as RTCP).
+    pub fn handle_rtp(&mut self, now: Instant, leg: LegId, data: &[u8]) {
+        match rtp::demux(data) {
+            Demux::Rtcp => return self.handle_rtcp(now, leg, data),
+            Demux::Rtp | Demux::Other => {}
+        }
+        let Some(&i) = self.index.get(&leg) else {
+            self.unknown_leg += 1;
+            return;
+        };
+        let st = &mut self.legs[i];
+        st.stats.rtp_received += 1;
+        let Ok(packet) = rtp::parse(data) else {
+            st.stats.rtp_malformed += 1;
+            return;
+        };
+        let h = packet.header;
+        st.reception
+            .update(h.ssrc, h.seq, h.timestamp, st.arrival_units(now));
+        if Some(h.pt) == st.config.telephone_event_pt.map(Pt) {
+            st.jitter.skip(h.ssrc, h.seq);
+            let Ok(ev) = EventPayload::parse(packet.payload) else {
+                st.stats.rtp_malformed += 1;
+                return;
+            };
+            if let Some(digit) = st.dtmf.handle(now, h.timestamp, &ev) {
+                st.stats.dtmf_digits += 1;
+                self.events.push_back(MediaEvent::Dtmf { leg, digit });
+            }
+        } else if h.pt == Pt(st.config.payload_type) {
+            st.jitter
+                .insert(now, h.ssrc, h.seq, h.timestamp, packet.payload);
+        } else {
+            // Comfort noise (PT 13) or anything not negotiated: no audio, but not a loss either.
+            st.stats.rtp_unknown_pt += 1;
+            st.jitter.skip(h.ssrc, h.seq);
+        }
+    }
+
     /// Feed a received RTCP packet.
-    pub fn handle_rtcp(&mut self, _now: Instant, _leg: LegId, _data: &[u8]) {
-        todo!()
+    pub fn handle_rtcp(&mut self, now: Instant, leg: LegId, data: &[u8]) {
+        let ntp_now = self.ntp_at(now);
+        let Some(&i) = self.index.get(&leg) else {
+            self.unknown_leg += 1;
+            return;
+        };
+        let st = &mut self.legs[i];
+        st.stats.rtcp_received += 1;
+        let ours = st.sender.ssrc;
+        let blocks_seen = |blocks: rtcp::ReportBlocks<'_>, stats: &mut LegStats| {
+            for b in blocks.filter(|b| b.ssrc == ours) {
+                stats.remote_report = Some(b);
+                if let (Some(ntp), true) = (ntp_now, b.lsr != 0) {
+                    // RFC 3550 §6.4.1: RTT = A − LSR − DLSR, in 1/65536 s.
+                    let rtt = ntp.middle32().wrapping_sub(b.lsr).wrapping_sub(b.dlsr);
+                    // A negative result (clock steps, bogus LSR) wraps huge: ignore it.
+                    if rtt < 1 << 20 {
+                        stats.rtt_1_65536 = Some(rtt);
+                    }
+                }
+            }
+        };
+        for packet in rtcp::parse(data) {
+            match packet {
+                Err(_) => {
+                    st.stats.rtcp_malformed += 1;
+                    break;
+                }
+                Ok(RtcpPacket::SenderReport { info, blocks }) => {
+                    st.reception.on_sender_report(info.ntp.middle32(), now);
+                    blocks_seen(blocks, &mut st.stats);
+                }
+                Ok(RtcpPacket::ReceiverReport { blocks, .. }) => blocks_seen(blocks, &mut st.stats),
+                // SDES, BYE and others carry nothing the mixer needs; the BYE's end of call
+                // comes through SIP.
+                Ok(_) => {}
+            }
+        }
     }
-    /// Run one 20 ms mixing period.
-    pub fn tick(&mut self, _now: Instant) {
-        todo!()
+
+    /// Run one 20 ms mixing period: play one frame per leg, mix, queue one RTP packet per leg
+    /// (and the RTCP reports that are due), and queue DTMF/talking events.
+    pub fn tick(&mut self, now: Instant) {
+        self.ticks += 1;
+        self.tx_cursor = 0;
+        self.mixer.begin();
+        for st in &mut self.legs {
+            match st.jitter.pop(now, &mut st.frame) {
+                Pop::Frame(n) => st.mix.load(&st.frame[..n]),
+                Pop::Missing => st.mix.conceal(),
+            }
+            self.mixer.add(&mut st.mix);
+            if let Some(digit) = st.dtmf.poll(now) {
+                st.stats.dtmf_digits += 1;
+                self.events
+                    .push_back(MediaEvent::Dtmf { leg: st.id, digit });
+            }
+            if let Some(talking) = talk_change(st) {
+                self.events.push_back(MediaEvent::Talking {
+                    leg: st.id,
+                    talking,
+                });
+            }
+        }
+        let samples = self.mixer.rate().frame_samples();
+        let rate = self.mixer.rate().hz();
+        for i in 0..self.legs.len() {
+            let ntp = self.ntp_at(now);
+            let st = &mut self.legs[i];
+            let header =
+                st.sender
+                    .next_header(now, Pt(st.config.payload_type), samples as u32, rate);
+            let payload = self.mixer.payload(&mut st.mix);
+            if st.rtp_len != 0 {
+                st.stats.tx_overwritten += 1;
+            }
+            st.rtp_len = rtp::write(&mut st.rtp_buf, &header, payload).unwrap_or(0);
+            if st.rtp_len != 0 {
+                st.sender.count(payload.len());
+                st.stats.rtp_sent += 1;
+            }
+            if now >= st.next_sr {
+                st.schedule_sr(now);
+                let info = SenderInfo {
+                    ssrc: st.sender.ssrc,
+                    ntp: ntp.unwrap_or_default(),
+                    // The packet just queued was sampled "now": its timestamp is the SR's.
+                    rtp_ts: header.timestamp,
+                    packets: st.sender.packets,
+                    octets: st.sender.octets,
+                };
+                let block = st.reception.report(now);
+                if st.rtcp_len != 0 {
+                    st.stats.tx_overwritten += 1;
+                }
+                st.rtcp_len =
+                    rtcp::write_sr(&mut st.rtcp_buf, &info, block.as_slice(), &self.cname)
+                        .unwrap_or(0);
+                if st.rtcp_len != 0 {
+                    st.stats.rtcp_sent += 1;
+                }
+            }
+        }
     }
-    /// The next packet to send.
+
+    /// The next packet to send (drain until `None` after every `tick`).
     pub fn poll_transmit(&mut self) -> Option<Packet<'_>> {
-        todo!()
+        while self.tx_cursor < self.legs.len() * 2 {
+            let (i, is_rtcp) = (self.tx_cursor / 2, self.tx_cursor % 2 == 1);
+            self.tx_cursor += 1;
+            let st = &mut self.legs[i];
+            let len = if is_rtcp {
+                std::mem::take(&mut st.rtcp_len)
+            } else {
+                std::mem::take(&mut st.rtp_len)
+            };
+            if len > 0 {
+                let st = &self.legs[i];
+                let (kind, buf) = if is_rtcp {
+                    (PacketKind::Rtcp, &st.rtcp_buf)
+                } else {
+                    (PacketKind::Rtp, &st.rtp_buf)
+                };
+                return Some(Packet {
+                    leg: st.id,
+                    kind,
+                    data: &buf[..len],
+                });
+            }
+        }
+        None
     }
+
     /// The next event.
     pub fn poll_event(&mut self) -> Option<MediaEvent> {
-        todo!()
+        self.events.pop_front()
     }
+
     /// Number of legs.
     pub fn len(&self) -> usize {
-        0
+        self.legs.len()
     }
+
     /// Whether there is no leg.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+
+    /// Whether a leg is in this engine.
+    pub fn contains(&self, leg: LegId) -> bool {
+        self.index.contains_key(&leg)
+    }
+
+    /// One leg's counters.
+    pub fn leg_stats(&self, leg: LegId) -> Option<LegStats> {
+        self.index.get(&leg).map(|&i| self.legs[i].stats())
+    }
+
+    /// The engine's counters: its own plus the sum over its current legs.
+    pub fn stats(&self) -> EngineStats {
+        let mut s = EngineStats {
+            ticks: self.ticks,
+            unknown_leg: self.unknown_leg,
+            talkers: self.mixer.talkers(),
+            ..EngineStats::default()
+        };
+        for st in &self.legs {
+            s.add(&st.stats());
+        }
+        s
+    }
+}
+
+/// Updates a leg's talking state with a hangover; returns the new state when it changes.
+fn talk_change(st: &mut LegState) -> Option<bool> {
+    if st.mix.is_talker() {
+        st.quiet_ticks = 0;
+        if !st.talking {
+            st.talking = true;
+            return Some(true);
+        }
+    } else {
+        st.quiet_ticks = st.quiet_ticks.saturating_add(1);
+        if st.talking && st.quiet_ticks >= crate::leg::TALK_HANGOVER {
+            st.talking = false;
+            return Some(false);
+        }
+    }
+    None
 }

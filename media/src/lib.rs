@@ -2,10 +2,33 @@
 //! the per-conference engine that ties them together.
 //!
 //! Nothing here opens a socket, spawns a thread or reads a clock: the mixer threads in the `pont`
-//! crate call [`ConferenceEngine::tick`] on absolute 20 ms deadlines and pass `now` in.
+//! crate call [`ConferenceEngine::tick`] on absolute 20 ms deadlines and pass `now` in (see
+//! [`engine`] for the order of calls).
 
 #![warn(missing_docs)]
 
+pub mod dtmf;
 pub mod engine;
+pub mod g711;
+pub mod goertzel;
+pub mod ids;
+pub mod jitter;
+pub mod leg;
+pub mod mixer;
+pub mod rand;
+pub mod reception;
+pub mod rtcp;
+pub mod rtp;
+pub mod stats;
 
 pub use engine::{AudioCodec, ConferenceEngine, LegConfig, LegId, MediaEvent, Packet, PacketKind};
+pub use ids::{Pt, SeqNo, Ssrc};
+pub use leg::LegState;
+pub use stats::{EngineStats, LegStats};
+
+/// A fixed `t0` for unit tests, which then only add durations to it (never read the clock again).
+#[cfg(test)]
+#[allow(clippy::disallowed_methods)]
+pub(crate) fn test_t0() -> std::time::Instant {
+    std::time::Instant::now()
+}
