@@ -264,6 +264,11 @@ impl ConferenceEngine {
         };
         let st = &mut self.legs[i];
         st.stats.rtcp_received += 1;
+        if data.len() < 4 {
+            // Not even a common header (the iterator below would simply yield nothing).
+            st.stats.rtcp_malformed += 1;
+            return;
+        }
         let ours = st.sender.ssrc;
         let blocks_seen = |blocks: rtcp::ReportBlocks<'_>, stats: &mut LegStats| {
             for b in blocks.filter(|b| b.ssrc == ours) {
