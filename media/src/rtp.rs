@@ -129,8 +129,11 @@ pub fn parse(data: &[u8]) -> Result<RtpPacket<'_>, RtpError> {
 }
 
 /// Writes a packet (no CSRC, no extension, no padding) into `buf`; returns its length.
+///
+/// Payload types 64–95 are refused: with the marker bit set they are indistinguishable from RTCP
+/// on an rtcp-mux port (RFC 5761 §4), so a receiver would drop them.
 pub fn write(buf: &mut [u8], header: &RtpHeader, payload: &[u8]) -> Result<usize, RtpError> {
-    if header.pt.0 > 127 {
+    if header.pt.0 > 127 || (64..=95).contains(&header.pt.0) {
         return Err(RtpError::ReservedPt(header.pt.0));
     }
     RtpPacketBuilder::new()
@@ -250,6 +253,16 @@ mod tests {
         let p = parse(&buf[..n]).unwrap();
         assert_eq!(p.header, header());
         assert_eq!(p.payload.len(), 160);
+    }
+
+    #[test]
+    fn refuses_payload_types_that_collide_with_rtcp() {
+        let mut buf = [0u8; 200];
+        let h = RtpHeader {
+            pt: Pt(72),
+            ..header()
+        };
+        assert_eq!(write(&mut buf, &h, &[]), Err(RtpError::ReservedPt(72)));
     }
 
     #[test]

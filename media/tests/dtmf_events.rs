@@ -11,7 +11,14 @@ use support::*;
 fn event(seq: u16, ts: u32, digit: u8, end: bool, duration: u16) -> Vec<u8> {
     let flags = if end { 0x80 | 10 } else { 10 };
     let [d0, d1] = duration.to_be_bytes();
-    packet(TE_PT, 0x5555, seq, ts, !end && duration == 160, &[digit, flags, d0, d1])
+    packet(
+        TE_PT,
+        0x5555,
+        seq,
+        ts,
+        !end && duration == 160,
+        &[digit, flags, d0, d1],
+    )
 }
 
 fn digits(engine: &mut ConferenceEngine) -> String {

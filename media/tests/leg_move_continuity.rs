@@ -30,7 +30,11 @@ fn seq_and_timestamp_continue_across_engines() {
     let mut tick = 0u32;
     for _ in 0..10 {
         let now = t0 + TICK * tick;
-        lobby.handle_rtp(now, leg, &packet(0, 9, tick as u16, tick * 160, false, &[0xFF; 160]));
+        lobby.handle_rtp(
+            now,
+            leg,
+            &packet(0, 9, tick as u16, tick * 160, false, &[0xFF; 160]),
+        );
         lobby.tick(now);
         conf.tick(now);
         drain(&mut lobby, &legs, &mut rx);
@@ -44,7 +48,11 @@ fn seq_and_timestamp_continue_across_engines() {
     assert_eq!(conf.len(), 2);
     for _ in 0..10 {
         let now = t0 + TICK * tick;
-        conf.handle_rtp(now, leg, &packet(0, 9, tick as u16, tick * 160, false, &[0xFF; 160]));
+        conf.handle_rtp(
+            now,
+            leg,
+            &packet(0, 9, tick as u16, tick * 160, false, &[0xFF; 160]),
+        );
         conf.tick(now);
         drain(&mut conf, &legs, &mut rx);
         tick += 1;

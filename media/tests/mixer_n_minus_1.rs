@@ -45,12 +45,15 @@ fn each_leg_hears_the_others_and_not_itself() {
         assert_eq!(rx[i].rtp.len(), 50, "one packet per tick for leg {i}");
         // Skip the playout delay and the first mixed frames; analyse the last 40 frames.
         let pcm = decode(codecs[i], &rx[i].rtp[10..]);
-        for j in 0..3 {
-            let db = level_db(&pcm, freqs[j], 8000.0);
+        for (j, freq) in freqs.iter().enumerate() {
+            let db = level_db(&pcm, *freq, 8000.0);
             if i == j {
                 assert!(db < ABSENT_DB, "leg {i} hears itself at {db:.1} dBFS");
             } else {
-                assert!(db > PRESENT_DB, "leg {i} hears leg {j} at only {db:.1} dBFS");
+                assert!(
+                    db > PRESENT_DB,
+                    "leg {i} hears leg {j} at only {db:.1} dBFS"
+                );
             }
         }
     }
@@ -77,7 +80,14 @@ fn a_listener_hears_everyone_and_shares_the_mix() {
                 1 => tone_frame(AudioCodec::Pcmu, 1000.0, 0.25, tick),
                 _ => vec![0xFF; 160],
             };
-            let p = packet(0, 50 + i as u32, tick as u16, tick as u32 * 160, false, &payload);
+            let p = packet(
+                0,
+                50 + i as u32,
+                tick as u16,
+                tick as u32 * 160,
+                false,
+                &payload,
+            );
             engine.handle_rtp(now, *leg, &p);
         }
         engine.tick(now);
@@ -100,8 +110,14 @@ fn a_listener_hears_everyone_and_shares_the_mix() {
     assert_eq!(
         talking,
         vec![
-            media::MediaEvent::Talking { leg: LegId(1), talking: true },
-            media::MediaEvent::Talking { leg: LegId(2), talking: true },
+            media::MediaEvent::Talking {
+                leg: LegId(1),
+                talking: true
+            },
+            media::MediaEvent::Talking {
+                leg: LegId(2),
+                talking: true
+            },
         ]
     );
 }

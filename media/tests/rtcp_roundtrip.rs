@@ -40,7 +40,14 @@ fn sr_reports_reception_and_rr_gives_rtt() {
     for tick in 0..400u32 {
         let now = t0 + TICK * tick;
         if tick % 25 != 24 {
-            let p = packet(0, PEER_SSRC, 40_000 + tick as u16, tick * 160, false, &[0xFF; 160]);
+            let p = packet(
+                0,
+                PEER_SSRC,
+                40_000 + tick as u16,
+                tick * 160,
+                false,
+                &[0xFF; 160],
+            );
             engine.handle_rtp(now, leg, &p);
         }
         engine.tick(now);
