@@ -1,13 +1,61 @@
 //! SDP (RFC 4566): the session model, a nom parser and a printer; RFC 3264 offer/answer for audio.
 //!
-//! CONTRACT (skeleton, to be completed): `SessionDescription::parse` never panics; `answer`
-//! picks, among what the offer lists and in the offer's order, the first codec of ours (PCMU, PCMA
-//! for now), keeps telephone-event at the offer's payload type, answers every stream that is not
-//! audio (or a second audio stream) with port 0, mirrors the direction (sendonly → recvonly, …),
-//! honours ptime, and fails with `NoCommonCodec` (the driver answers 488). `offer` builds our offer
-//! for an INVITE that came without SDP, and `negotiate_answer` reads the peer's answer to it.
+//! - [`SessionDescription`] models every line of RFC 4566 §5 (`v o s i u e p c b t r z k a` and media
+//!   sections with `m i c b k a`). Attributes the bridge uses are typed ([`Attribute`]: `rtpmap`,
+//!   `fmtp`, `ptime`, `maxptime`, the four direction attributes of RFC 3264 §6.1, `rtcp` of RFC 3605,
+//!   `rtcp-mux` of RFC 5761); every other attribute is kept verbatim, so printing loses nothing.
+//! - [`SessionDescription::parse`] reads untrusted bytes; it never panics and its work is bounded by
+//!   the limits below. [`SessionDescription::to_bytes`] prints with CRLF line ends in RFC 4566 order.
+//! - [`answer`], [`offer`] and [`negotiate_answer`] are RFC 3264 §5–§6 from the bridge's side, for the
+//!   one audio stream the bridge mixes.
+//!
+//! # Leniency (what real phones send, and what we accept)
+//!
+//! Lenient, because rejecting the SDP rejects the call:
+//! - line ends may be CRLF, bare LF or bare CR; empty lines and whitespace around a line are ignored;
+//! - bytes that are not UTF-8 (old phones writing `s=` in Latin-1) are replaced with U+FFFD;
+//! - session-level lines may come in any order (RFC 4566 §5 fixes one; some stacks put `c=` after
+//!   `t=` or `a=` before it); the printer restores the RFC order;
+//! - a missing `s=` reads as `s=-`, a missing `t=` as `t=0 0` (neither is used by offer/answer);
+//! - `o=` may carry a user name with spaces, and session id/version that are not 64-bit numbers
+//!   (they are kept as text: we only ever compare them);
+//! - a known attribute whose value does not parse (`a=ptime:abc`, an `rtpmap` whose payload type is
+//!   above 127) is kept as [`Attribute::Other`] and so ignored by negotiation instead of failing.
+//!
+//! Strict, because a mistake here sends media to the wrong place or in the wrong format:
+//! - the body must start with `v=0` and have one `o=` with its six fields;
+//! - `m=` lines: a media token, a port 0–65535 (and an optional `/count` ≥ 1), a protocol, at least
+//!   one format; under an RTP protocol every format is a payload type 0–127;
+//! - `c=` has exactly three fields, `b=` is `<type>:<number>`, `t=` two numbers;
+//! - a type letter RFC 4566 does not define makes the whole body malformed (RFC 4566 §5: the letters
+//!   are not extensible), as does a session-only letter (`o=`, `t=`, …) inside a media section and a
+//!   second `v o s i u c z k` at the same level.
 
+mod model;
+mod offer_answer;
+mod parse;
+mod print;
+
+pub use model::{
+    Attribute, Bandwidth, Connection, Fmtp, MediaDescription, Origin, Rtcp, Rtpmap,
+    SessionDescription, Timing,
+};
+pub use offer_answer::{answer, negotiate_answer, offer};
+
+use std::fmt;
 use std::net::{IpAddr, SocketAddr};
+
+/// Largest SDP body we parse, both as received and as it would print (a UDP datagram cannot carry
+/// more; anything larger is not a phone).
+pub const MAX_SDP_BYTES: usize = 65_536;
+/// Most `m=` sections in one body.
+pub const MAX_MEDIA: usize = 32;
+/// Most formats on one `m=` line (RTP has 128 payload types).
+pub const MAX_FORMATS: usize = 128;
+/// Most `a=` lines at one level (session, or one media section).
+pub const MAX_ATTRIBUTES: usize = 512;
+/// Most entries in any other repeated list (`e=`, `p=`, `b=`, `c=`, `t=`, `r=`).
+pub const MAX_REPEATED: usize = 64;
 
 /// A codec we can use, in our order of preference.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,12 +100,63 @@ pub enum Direction {
     Inactive,
 }
 
+impl Direction {
+    /// The attribute name (`sendrecv`, `sendonly`, `recvonly`, `inactive`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::SendRecv => "sendrecv",
+            Direction::SendOnly => "sendonly",
+            Direction::RecvOnly => "recvonly",
+            Direction::Inactive => "inactive",
+        }
+    }
+
+    /// The attribute with that name, if it is one of the four.
+    pub fn from_name(name: &str) -> Option<Direction> {
+        match name {
+            "sendrecv" => Some(Direction::SendRecv),
+            "sendonly" => Some(Direction::SendOnly),
+            "recvonly" => Some(Direction::RecvOnly),
+            "inactive" => Some(Direction::Inactive),
+            _ => None,
+        }
+    }
+
+    /// The direction an answerer takes for an offer in this direction (RFC 3264 §6.1 table).
+    pub fn mirror(self) -> Direction {
+        match self {
+            Direction::SendRecv => Direction::SendRecv,
+            Direction::SendOnly => Direction::RecvOnly,
+            Direction::RecvOnly => Direction::SendOnly,
+            Direction::Inactive => Direction::Inactive,
+        }
+    }
+
+    /// This direction without its sending half (used when the peer gave no address to send to).
+    pub fn without_send(self) -> Direction {
+        match self {
+            Direction::SendRecv | Direction::RecvOnly => Direction::RecvOnly,
+            Direction::SendOnly | Direction::Inactive => Direction::Inactive,
+        }
+    }
+
+    /// Whether this side sends media.
+    pub fn sends(self) -> bool {
+        matches!(self, Direction::SendRecv | Direction::SendOnly)
+    }
+
+    /// Whether this side receives media.
+    pub fn receives(self) -> bool {
+        matches!(self, Direction::SendRecv | Direction::RecvOnly)
+    }
+}
+
 /// The outcome of offer/answer for the audio stream, from the bridge's point of view.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NegotiatedAudio {
     /// Where the peer wants RTP (`c=` + `m=` port); `None` when the peer gave 0.0.0.0 or port 0.
     pub remote_rtp: Option<SocketAddr>,
-    /// The chosen codec's name (`PCMU`, `PCMA`, …).
+    /// The chosen codec's name (`PCMU`, `PCMA`, …), spelled as in our [`CodecSpec`].
     pub codec: String,
     /// Its payload type in this session.
     pub payload_type: u8,
@@ -67,17 +166,19 @@ pub struct NegotiatedAudio {
     pub telephone_event_pt: Option<u8>,
     /// Packet time in ms (the offer's `a=ptime`, else 20).
     pub ptime_ms: u32,
-    /// The direction *the bridge* uses (the mirror of the peer's).
+    /// The direction *the bridge* uses (the mirror of the peer's). When `remote_rtp` is `None` it
+    /// never includes sending.
     pub direction: Direction,
 }
 
 /// Why an SDP body could not be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SdpError {
-    /// The body is not valid SDP.
+    /// The body is not valid SDP (answer 400), or lacks what offer/answer needs (a usable `c=`).
     #[error("malformed SDP: {0}")]
-    Malformed(&'static str),
-    /// The offer has no audio stream.
+    Malformed(ParseError),
+    /// The offer has no audio stream we can use: none at all, or only over transports and
+    /// profiles we do not speak (RTP/SAVP, TCP, …) (answer 488); or the answer rejected ours.
     #[error("no audio stream")]
     NoAudio,
     /// No codec of ours is in the offer (answer 488).
@@ -85,38 +186,105 @@ pub enum SdpError {
     NoCommonCodec,
 }
 
-/// A parsed session description (skeleton: fields to be designed by the SDP work).
+/// Where and why an SDP body is malformed.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SessionDescription {}
+pub struct ParseError {
+    /// 1-based line number of the offending line; 0 when the problem is the body as a whole.
+    pub line: usize,
+    /// What is wrong.
+    pub kind: ParseErrorKind,
+}
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.line == 0 {
+            write!(f, "{}", self.kind)
+        } else {
+            write!(f, "line {}: {}", self.line, self.kind)
+        }
+    }
+}
+
+/// The kinds of malformed SDP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum ParseErrorKind {
+    /// The body is empty.
+    #[error("empty body")]
+    Empty,
+    /// The body, as received or as it would print, is longer than [`MAX_SDP_BYTES`].
+    #[error("body too large")]
+    TooLarge,
+    /// A list is longer than its limit (`MAX_MEDIA`, `MAX_FORMATS`, `MAX_ATTRIBUTES`, `MAX_REPEATED`).
+    #[error("too many entries")]
+    TooMany,
+    /// A line is not `<letter>=<value>`.
+    #[error("line is not <type>=<value>")]
+    LineSyntax,
+    /// A type letter RFC 4566 does not define.
+    #[error("unknown type letter")]
+    UnknownType,
+    /// The first line is not `v=`, or a `v=` other than `v=0`.
+    #[error("missing or unsupported v=")]
+    Version,
+    /// No `o=` line.
+    #[error("missing o=")]
+    MissingOrigin,
+    /// A line that may appear once at its level appears again.
+    #[error("duplicate line")]
+    Duplicate,
+    /// A session-level line inside a media section, or `r=` before any `t=`.
+    #[error("line out of place")]
+    Misplaced,
+    /// `o=` does not have its six fields.
+    #[error("bad o=")]
+    Origin,
+    /// `c=` (or the address of `a=rtcp`) does not have its three fields.
+    #[error("bad c=")]
+    Connection,
+    /// `b=` is not `<type>:<number>`.
+    #[error("bad b=")]
+    Bandwidth,
+    /// `t=` is not two numbers.
+    #[error("bad t=")]
+    Timing,
+    /// `m=` line syntax.
+    #[error("bad m=")]
+    Media,
+    /// A port outside 0–65535, or a port count of 0.
+    #[error("bad port")]
+    Port,
+    /// An RTP format that is not a payload type 0–127.
+    #[error("bad payload type")]
+    PayloadType,
+    /// The audio stream has no `c=`, neither its own nor at session level.
+    #[error("no c= for the audio stream")]
+    MissingConnection,
+    /// The audio stream's `c=` address is not an IP address of its address type.
+    #[error("c= address is not an IP address")]
+    ConnectionAddress,
+}
+
+impl ParseError {
+    /// An error at a 1-based line number (0: the whole body).
+    pub fn new(line: usize, kind: ParseErrorKind) -> ParseError {
+        ParseError { line, kind }
+    }
+}
+
+impl From<ParseError> for SdpError {
+    fn from(e: ParseError) -> SdpError {
+        SdpError::Malformed(e)
+    }
+}
 
 impl SessionDescription {
-    /// Parse untrusted bytes.
-    pub fn parse(_bytes: &[u8]) -> Result<SessionDescription, SdpError> {
-        todo!()
+    /// Parse untrusted bytes (see the module docs for what is accepted).
+    pub fn parse(bytes: &[u8]) -> Result<SessionDescription, SdpError> {
+        parse::parse(bytes).map_err(SdpError::Malformed)
     }
-    /// Serialize (CRLF line ends).
+
+    /// Serialize (CRLF line ends, RFC 4566 line order).
     pub fn to_bytes(&self) -> Vec<u8> {
-        todo!()
+        self.to_string().into_bytes()
     }
-}
-
-/// Answer an offer (RFC 3264 §6).
-pub fn answer(
-    _offer: &SessionDescription,
-    _local: &LocalMedia,
-) -> Result<(SessionDescription, NegotiatedAudio), SdpError> {
-    todo!()
-}
-
-/// Our offer, for an INVITE that had no SDP (RFC 3264 §5).
-pub fn offer(_local: &LocalMedia) -> SessionDescription {
-    todo!()
-}
-
-/// Read the peer's answer to our offer.
-pub fn negotiate_answer(
-    _our_offer: &SessionDescription,
-    _answer: &SessionDescription,
-) -> Result<NegotiatedAudio, SdpError> {
-    todo!()
 }

@@ -1,0 +1,394 @@
+//! RFC 3264 offer/answer for the bridge's one audio stream.
+//!
+//! - [`answer`]: §6. The first audio `m=` line over RTP/AVP or RTP/AVPF is ours; every other line is
+//!   rejected with port 0 and its own format list (§6: "the answer MUST contain exactly the same
+//!   number of m= lines as the offer"; a rejected stream keeps its formats, §6.1). Among the offered
+//!   payload types, in the offer's order, the first that is one of our codecs wins; telephone-event
+//!   (RFC 4733) is kept at the offer's payload type. The direction is the §6.1 mirror.
+//! - [`offer`]: §5 for an INVITE that came without SDP.
+//! - [`negotiate_answer`]: §5.2/§6 read from the offerer's side; answer lines match offer lines by
+//!   index.
+//!
+//! Hold (§8.4): a `sendonly`/`inactive` offer is mirrored; the RFC 2543 style `c=0.0.0.0` (and a port
+//! of 0) leaves the bridge nowhere to send, so `remote_rtp` is `None` and the bridge's direction
+//! loses its sending half. An offered port of 0 is answered with port 0 (§6) and `inactive`.
+
+use std::net::SocketAddr;
+
+use super::model::{addr_type, Attribute, Connection, Fmtp, MediaDescription, Origin, Rtpmap};
+use super::{
+    CodecSpec, Direction, LocalMedia, NegotiatedAudio, ParseError, ParseErrorKind, SdpError,
+    SessionDescription,
+};
+
+/// Packet time when the peer states none (RFC 3551 §4.5: 20 ms for the audio codecs we use).
+const DEFAULT_PTIME_MS: u32 = 20;
+/// Packet times outside this range are treated as unstated: no phone means them, and the mixer
+/// paces on 20 ms.
+const PTIME_RANGE_MS: std::ops::RangeInclusive<u32> = 10..=200;
+/// Where we put telephone-event in our own offers (the common choice, so logs read familiarly).
+const OFFER_TELEPHONE_EVENT_PT: u8 = 101;
+/// The events we offer: DTMF 0–9 * # A–D (0–15) and flash (16), RFC 4733 §3.2.
+const OFFER_TELEPHONE_EVENT_FMTP: &str = "0-16";
+/// The events we accept when the offer lists none (RFC 4733 §7.1.1 default).
+const DEFAULT_TELEPHONE_EVENT_FMTP: &str = "0-15";
+const TELEPHONE_EVENT: &str = "telephone-event";
+/// First dynamic payload type (RFC 3551 §3).
+const FIRST_DYNAMIC_PT: u8 = 96;
+
+/// A format as resolved from `a=rtpmap` or the static table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Format<'a> {
+    name: &'a str,
+    clock_rate: u32,
+    channels: u8,
+}
+
+impl Format<'_> {
+    fn is_telephone_event(&self) -> bool {
+        self.name.eq_ignore_ascii_case(TELEPHONE_EVENT)
+    }
+
+    fn matches(&self, codec: &CodecSpec) -> bool {
+        self.name.eq_ignore_ascii_case(&codec.name)
+            && self.clock_rate == codec.clock_rate
+            && self.channels == codec.channels.max(1)
+    }
+}
+
+/// The static audio payload types of RFC 3551 §6 table 4, so that e.g. `m=audio … 0 8 9` works
+/// without rtpmap lines, as RFC 3551 allows.
+fn static_format(pt: u8) -> Option<Format<'static>> {
+    let (name, clock_rate, channels) = match pt {
+        0 => ("PCMU", 8000, 1),
+        3 => ("GSM", 8000, 1),
+        4 => ("G723", 8000, 1),
+        5 => ("DVI4", 8000, 1),
+        6 => ("DVI4", 16000, 1),
+        7 => ("LPC", 8000, 1),
+        8 => ("PCMA", 8000, 1),
+        9 => ("G722", 8000, 1),
+        10 => ("L16", 44100, 2),
+        11 => ("L16", 44100, 1),
+        12 => ("QCELP", 8000, 1),
+        13 => ("CN", 8000, 1),
+        14 => ("MPA", 90000, 1),
+        15 => ("G728", 8000, 1),
+        16 => ("DVI4", 11025, 1),
+        17 => ("DVI4", 22050, 1),
+        18 => ("G729", 8000, 1),
+        _ => return None,
+    };
+    Some(Format {
+        name,
+        clock_rate,
+        channels,
+    })
+}
+
+/// A payload type's format in a section: its rtpmap, else the static table.
+fn format_of(media: &MediaDescription, pt: u8) -> Option<Format<'_>> {
+    match media.rtpmap(pt) {
+        Some(map) => Some(Format {
+            name: &map.encoding,
+            clock_rate: map.clock_rate,
+            channels: map.channels.unwrap_or(1),
+        }),
+        None => static_format(pt),
+    }
+}
+
+/// The index of the audio section the bridge takes: the first audio one over plain RTP/AVP(F).
+fn our_audio_index(sdp: &SessionDescription) -> Option<usize> {
+    sdp.media.iter().position(|m| {
+        m.is_audio()
+            && (m.protocol.eq_ignore_ascii_case("RTP/AVP")
+                || m.protocol.eq_ignore_ascii_case("RTP/AVPF"))
+    })
+}
+
+/// Where to send RTP: `None` for a disabled stream or the `0.0.0.0` hold address.
+fn remote_rtp(
+    sdp: &SessionDescription,
+    media: &MediaDescription,
+) -> Result<Option<SocketAddr>, SdpError> {
+    if media.port == 0 {
+        return Ok(None);
+    }
+    let malformed = |kind| SdpError::Malformed(ParseError::new(0, kind));
+    let connection = sdp
+        .media_connection(media)
+        .ok_or(malformed(ParseErrorKind::MissingConnection))?;
+    let ip = connection
+        .ip()
+        .ok_or(malformed(ParseErrorKind::ConnectionAddress))?;
+    Ok((!ip.is_unspecified()).then_some(SocketAddr::new(ip, media.port)))
+}
+
+/// The packet time a peer asks for: its `a=ptime` capped by its `a=maxptime`, else 20 ms.
+fn ptime_of(sdp: &SessionDescription, media: &MediaDescription) -> u32 {
+    let mut ptime = sdp.media_ptime(media).unwrap_or(DEFAULT_PTIME_MS);
+    if let Some(max) = media.maxptime().filter(|max| PTIME_RANGE_MS.contains(max)) {
+        ptime = ptime.min(max);
+    }
+    if PTIME_RANGE_MS.contains(&ptime) {
+        ptime
+    } else {
+        DEFAULT_PTIME_MS
+    }
+}
+
+/// The bridge's direction, given the peer's, and whether the bridge has somewhere to send.
+fn bridge_direction(
+    peer: Direction,
+    media: &MediaDescription,
+    remote: Option<SocketAddr>,
+) -> Direction {
+    if media.port == 0 {
+        Direction::Inactive
+    } else if remote.is_none() {
+        peer.mirror().without_send()
+    } else {
+        peer.mirror()
+    }
+}
+
+/// Pick the telephone-event payload type of a section: one at `clock_rate` if there is one
+/// (RFC 4733 §2.1 wants the audio's clock), else the first at any rate, since a DTMF-driven IVR
+/// without DTMF is worse than a clock mismatch the receiver can rescale.
+fn telephone_event_pt(events: &[(u8, u32)], clock_rate: u32) -> Option<u8> {
+    events
+        .iter()
+        .find(|(_, rate)| *rate == clock_rate)
+        .or(events.first())
+        .map(|(pt, _)| *pt)
+}
+
+/// A new description with our `o=`, `s=-`, `c=` and `t=0 0`.
+fn skeleton(local: &LocalMedia) -> SessionDescription {
+    let mut sdp = SessionDescription::new(Origin {
+        username: "-".to_owned(),
+        session_id: local.session_id.to_string(),
+        session_version: local.session_version.to_string(),
+        net_type: "IN".to_owned(),
+        addr_type: addr_type(local.address).to_owned(),
+        address: local.address.to_string(),
+    });
+    sdp.connection = Some(Connection::from_ip(local.address));
+    sdp
+}
+
+fn rtpmap(payload_type: u8, encoding: &str, clock_rate: u32, channels: u8) -> Attribute {
+    Attribute::Rtpmap(Rtpmap {
+        payload_type,
+        encoding: encoding.to_owned(),
+        clock_rate,
+        // Channels are written only when not 1, as RFC 4566 §6 suggests.
+        channels: (channels > 1).then_some(channels),
+    })
+}
+
+fn fmtp(payload_type: u8, params: &str) -> Attribute {
+    Attribute::Fmtp(Fmtp {
+        format: payload_type.to_string(),
+        params: params.to_owned(),
+    })
+}
+
+/// Answer an offer (RFC 3264 §6).
+pub fn answer(
+    offer: &SessionDescription,
+    local: &LocalMedia,
+) -> Result<(SessionDescription, NegotiatedAudio), SdpError> {
+    let index = our_audio_index(offer).ok_or(SdpError::NoAudio)?;
+    let offered = &offer.media[index];
+
+    // The offer's order wins (RFC 3264 §6.1 lets the answerer choose; following the offerer's
+    // preference is what phones expect and keeps a re-INVITE from flipping codecs).
+    let (pt, format, codec) = offered
+        .payload_types()
+        .filter_map(|pt| format_of(offered, pt).map(|f| (pt, f)))
+        .filter(|(_, f)| !f.is_telephone_event())
+        .find_map(|(pt, f)| {
+            local
+                .codecs
+                .iter()
+                .find(|c| f.matches(c))
+                .map(|c| (pt, f, c))
+        })
+        .ok_or(SdpError::NoCommonCodec)?;
+
+    let event_pt = if local.telephone_event {
+        let events: Vec<(u8, u32)> = offered
+            .payload_types()
+            .filter_map(|pt| format_of(offered, pt).map(|f| (pt, f)))
+            .filter(|(_, f)| f.is_telephone_event())
+            .map(|(pt, f)| (pt, f.clock_rate))
+            .collect();
+        telephone_event_pt(&events, format.clock_rate)
+    } else {
+        None
+    };
+
+    let remote = remote_rtp(offer, offered)?;
+    let direction = bridge_direction(offer.media_direction(offered), offered, remote);
+    let ptime = ptime_of(offer, offered);
+
+    let port = if offered.port == 0 {
+        0
+    } else {
+        local.audio_port
+    };
+    let mut formats = vec![pt.to_string()];
+    let mut ours = MediaDescription::new("audio", port, &offered.protocol, Vec::new());
+    ours.attributes
+        .push(rtpmap(pt, &codec.name, format.clock_rate, format.channels));
+    // Format parameters describe the stream both ways (iLBC mode, opus stereo…): echo them.
+    if let Some(params) = offered.fmtp(pt) {
+        ours.attributes.push(fmtp(pt, params));
+    }
+    if let Some(event_pt) = event_pt {
+        let clock_rate = format_of(offered, event_pt).map_or(8000, |f| f.clock_rate);
+        formats.push(event_pt.to_string());
+        ours.attributes
+            .push(rtpmap(event_pt, TELEPHONE_EVENT, clock_rate, 1));
+        let params = offered
+            .fmtp(event_pt)
+            .filter(|p| !p.is_empty())
+            .unwrap_or(DEFAULT_TELEPHONE_EVENT_FMTP);
+        ours.attributes.push(fmtp(event_pt, params));
+    }
+    ours.formats = formats;
+    ours.attributes.push(Attribute::Ptime(ptime));
+    ours.attributes.push(Attribute::Direction(direction));
+
+    let mut sdp = skeleton(local);
+    sdp.media = offer
+        .media
+        .iter()
+        .enumerate()
+        .map(|(i, m)| {
+            if i == index {
+                ours.clone()
+            } else {
+                MediaDescription::new(&m.media, 0, &m.protocol, m.formats.clone())
+            }
+        })
+        .collect();
+
+    let negotiated = NegotiatedAudio {
+        remote_rtp: remote,
+        codec: codec.name.clone(),
+        payload_type: pt,
+        clock_rate: format.clock_rate,
+        telephone_event_pt: event_pt,
+        ptime_ms: ptime,
+        direction,
+    };
+    Ok((sdp, negotiated))
+}
+
+/// Our offer, for an INVITE that had no SDP (RFC 3264 §5): our codecs in our order at their static
+/// payload types (dynamic ones from 96), telephone-event at 101, `a=ptime:20`, `a=sendrecv`.
+pub fn offer(local: &LocalMedia) -> SessionDescription {
+    let mut used = [false; 128];
+    if local.telephone_event {
+        used[usize::from(OFFER_TELEPHONE_EVENT_PT)] = true;
+    }
+    let mut next_dynamic = FIRST_DYNAMIC_PT;
+    let mut media = MediaDescription::new("audio", local.audio_port, "RTP/AVP", Vec::new());
+    for codec in &local.codecs {
+        let pt = match codec
+            .static_pt
+            .filter(|pt| *pt <= 127 && !used[usize::from(*pt)])
+        {
+            Some(pt) => pt,
+            None => {
+                while next_dynamic <= 127 && used[usize::from(next_dynamic)] {
+                    next_dynamic += 1;
+                }
+                if next_dynamic > 127 {
+                    // 32 dynamic codecs: the rest cannot be offered, and no phone would want them.
+                    continue;
+                }
+                next_dynamic
+            }
+        };
+        used[usize::from(pt)] = true;
+        media.formats.push(pt.to_string());
+        media
+            .attributes
+            .push(rtpmap(pt, &codec.name, codec.clock_rate, codec.channels));
+    }
+    if local.telephone_event {
+        let pt = OFFER_TELEPHONE_EVENT_PT;
+        media.formats.push(pt.to_string());
+        media.attributes.push(rtpmap(pt, TELEPHONE_EVENT, 8000, 1));
+        media.attributes.push(fmtp(pt, OFFER_TELEPHONE_EVENT_FMTP));
+    }
+    media.attributes.push(Attribute::Ptime(DEFAULT_PTIME_MS));
+    media
+        .attributes
+        .push(Attribute::Direction(Direction::SendRecv));
+    let mut sdp = skeleton(local);
+    sdp.media.push(media);
+    sdp
+}
+
+/// Read the peer's answer to our offer (RFC 3264 §5.2, §6): the answer's `m=` line at the index
+/// of our audio line, its first codec that we offered, its telephone-event if we offered one.
+pub fn negotiate_answer(
+    our_offer: &SessionDescription,
+    answer: &SessionDescription,
+) -> Result<NegotiatedAudio, SdpError> {
+    let index = our_audio_index(our_offer).ok_or(SdpError::NoAudio)?;
+    let ours = &our_offer.media[index];
+    let theirs = answer
+        .media
+        .get(index)
+        .filter(|m| m.is_audio() && m.port != 0)
+        .ok_or(SdpError::NoAudio)?;
+
+    // An answer may leave out rtpmap lines for payload types it took from the offer; the offer's
+    // mapping then applies (RFC 3264 §6.1: the answer SHOULD use the offer's numbering).
+    let resolve = |pt| format_of(theirs, pt).or_else(|| format_of(ours, pt));
+    let offered_formats: Vec<Format<'_>> = ours
+        .payload_types()
+        .filter_map(|pt| format_of(ours, pt))
+        .collect();
+    let (pt, chosen) = theirs
+        .payload_types()
+        .filter_map(|pt| resolve(pt).map(|f| (pt, f)))
+        .filter(|(_, f)| !f.is_telephone_event())
+        .find_map(|(pt, f)| {
+            offered_formats
+                .iter()
+                .find(|o| o.name.eq_ignore_ascii_case(f.name) && o.clock_rate == f.clock_rate)
+                .map(|o| (pt, *o))
+        })
+        .ok_or(SdpError::NoCommonCodec)?;
+
+    let we_offered_events = offered_formats.iter().any(Format::is_telephone_event);
+    let event_pt = if we_offered_events {
+        let events: Vec<(u8, u32)> = theirs
+            .payload_types()
+            .filter_map(|pt| resolve(pt).map(|f| (pt, f)))
+            .filter(|(_, f)| f.is_telephone_event())
+            .map(|(pt, f)| (pt, f.clock_rate))
+            .collect();
+        telephone_event_pt(&events, chosen.clock_rate)
+    } else {
+        None
+    };
+
+    let remote = remote_rtp(answer, theirs)?;
+    Ok(NegotiatedAudio {
+        remote_rtp: remote,
+        codec: chosen.name.to_owned(),
+        payload_type: pt,
+        clock_rate: chosen.clock_rate,
+        telephone_event_pt: event_pt,
+        ptime_ms: ptime_of(answer, theirs),
+        direction: bridge_direction(answer.media_direction(theirs), theirs, remote),
+    })
+}
