@@ -246,3 +246,56 @@ impl Pair {
             .collect()
     }
 }
+
+/// Fire every timer of `ep` up to `until`; returns each transmit with when it was sent.
+pub fn advance(ep: &mut Endpoint, until: Instant) -> Vec<(Instant, Transmit)> {
+    let mut out = Vec::new();
+    while let Some(at) = ep.poll_timeout().filter(|&at| at <= until) {
+        ep.handle_timeout(at);
+        out.extend(transmits(ep).into_iter().map(|t| (at, t)));
+    }
+    out
+}
+
+/// Offsets from `start` in milliseconds.
+pub fn offsets(start: Instant, sent: &[(Instant, Transmit)]) -> Vec<u64> {
+    sent.iter()
+        .map(|(at, _)| at.duration_since(start).as_millis() as u64)
+        .collect()
+}
+
+/// An ACK for the 2xx `response` (echoing its To tag), from the phone.
+pub fn ack_for(response: &[u8], branch: &str) -> String {
+    format!(
+        "ACK sip:pont@192.0.2.10 SIP/2.0\n\
+Via: SIP/2.0/UDP 198.51.100.7:5062;branch={branch}\n\
+Max-Forwards: 70\n\
+From: {}\n\
+To: {}\n\
+Call-ID: {}\n\
+CSeq: {} ACK\n\
+Content-Length: 0\n\n",
+        header(response, "From").unwrap(),
+        header(response, "To").unwrap(),
+        header(response, "Call-ID").unwrap(),
+        header(response, "CSeq").unwrap().split(' ').next().unwrap(),
+    )
+}
+
+/// A bridge that received `invite_text(branch, call_id)` at `now`; returns the call handle.
+pub fn incoming(ep: &mut Endpoint, now: Instant, branch: &str, call_id: &str) -> sip::CallHandle {
+    feed(
+        ep,
+        now,
+        &invite_text(branch, call_id),
+        PHONE,
+        Transport::Udp,
+    );
+    events(ep)
+        .into_iter()
+        .find_map(|e| match e {
+            Event::IncomingCall { call, .. } => Some(call),
+            _ => None,
+        })
+        .expect("IncomingCall")
+}
