@@ -101,6 +101,10 @@ pub enum MediaEvent {
     },
 }
 
+/// Events kept when the driver does not drain them; older ones are kept, newer dropped and
+/// counted, so a stuck consumer cannot grow memory without bound.
+const MAX_EVENTS: usize = 256;
+
 /// CNAME used in SDES until [`ConferenceEngine::set_cname`] is called.
 const DEFAULT_CNAME: &str = "pont";
 
@@ -120,6 +124,7 @@ pub struct ConferenceEngine {
     wallclock: Option<(Instant, NtpTime)>,
     ticks: u64,
     unknown_leg: u64,
+    events_dropped: u64,
 }
 
 impl Default for ConferenceEngine {
@@ -141,13 +146,14 @@ impl ConferenceEngine {
             legs: Vec::new(),
             index: HashMap::new(),
             mixer: AudioMixer::new(SampleRate::Hz8000),
-            events: VecDeque::with_capacity(64),
+            events: VecDeque::with_capacity(MAX_EVENTS),
             tx_cursor: 0,
             seed,
             cname: DEFAULT_CNAME.as_bytes().to_vec(),
             wallclock: None,
             ticks: 0,
             unknown_leg: 0,
+            events_dropped: 0,
         }
     }
 
@@ -243,7 +249,11 @@ impl ConferenceEngine {
             };
             if let Some(digit) = st.dtmf.handle(now, h.timestamp, &ev) {
                 st.stats.dtmf_digits += 1;
-                self.events.push_back(MediaEvent::Dtmf { leg, digit });
+                push_event(
+                    &mut self.events,
+                    &mut self.events_dropped,
+                    MediaEvent::Dtmf { leg, digit },
+                );
             }
         } else if h.pt == Pt(st.config.payload_type) {
             st.jitter
@@ -327,8 +337,8 @@ impl ConferenceEngine {
         }
         let samples = self.mixer.rate().frame_samples();
         let rate = self.mixer.rate().hz();
+        let ntp = self.ntp_at(now);
         for i in 0..self.legs.len() {
-            let ntp = self.ntp_at(now);
             let st = &mut self.legs[i];
             let header =
                 st.sender
@@ -424,6 +434,7 @@ impl ConferenceEngine {
         let mut s = EngineStats {
             ticks: self.ticks,
             unknown_leg: self.unknown_leg,
+            events_dropped: self.events_dropped,
             talkers: self.mixer.talkers(),
             ..EngineStats::default()
         };
@@ -431,6 +442,15 @@ impl ConferenceEngine {
             s.add(&st.stats());
         }
         s
+    }
+}
+
+/// Queues an event unless [`MAX_EVENTS`] are already waiting.
+fn push_event(events: &mut VecDeque<MediaEvent>, dropped: &mut u64, ev: MediaEvent) {
+    if events.len() >= MAX_EVENTS {
+        *dropped += 1;
+    } else {
+        events.push_back(ev);
     }
 }
 

@@ -15,7 +15,7 @@ pub mod ids;
 pub mod jitter;
 pub mod leg;
 pub mod mixer;
-pub mod rand;
+mod rand;
 pub mod reception;
 pub mod rtcp;
 pub mod rtp;

@@ -47,10 +47,9 @@ fn law_index(law: Law) -> usize {
 #[derive(Debug, Clone)]
 pub struct MixChannel {
     law: Law,
-    /// This tick's decoded frame.
+    /// This tick's decoded frame. When a frame is missing it still holds the previous one,
+    /// which is what concealment repeats (so no second buffer and no copy per tick).
     input: Vec<i16>,
-    /// The last real frame, repeated (faded) once when a frame is missing.
-    last: Vec<i16>,
     /// Consecutive missing frames.
     missing: u32,
     /// The leg's own N−1 mix, encoded, when it is a talker.
@@ -66,7 +65,6 @@ impl MixChannel {
         Self {
             law,
             input: vec![0; n],
-            last: vec![0; n],
             missing: 0,
             own: vec![law.silence(); n],
             talker: false,
@@ -92,7 +90,6 @@ impl MixChannel {
     pub fn load(&mut self, codes: &[u8]) {
         let n = self.law.decode(codes, &mut self.input);
         self.input[n..].fill(0);
-        self.last.copy_from_slice(&self.input);
         self.missing = 0;
     }
 
@@ -101,8 +98,8 @@ impl MixChannel {
         self.missing = self.missing.saturating_add(1);
         if self.missing == 1 {
             let n = self.input.len().max(1) as i32;
-            for (i, (o, l)) in self.input.iter_mut().zip(&self.last).enumerate() {
-                *o = (i32::from(*l) * (n - i as i32) / n) as i16;
+            for (i, s) in self.input.iter_mut().enumerate() {
+                *s = (i32::from(*s) * (n - i as i32) / n) as i16;
             }
         } else {
             self.input.fill(0);

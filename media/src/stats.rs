@@ -44,6 +44,8 @@ pub struct EngineStats {
     pub ticks: u64,
     /// Packets for a leg the engine does not have, dropped.
     pub unknown_leg: u64,
+    /// Events dropped because the driver did not drain `poll_event`.
+    pub events_dropped: u64,
     /// Talkers in the last tick.
     pub talkers: usize,
     /// Sum of the legs' RTP packets received.
