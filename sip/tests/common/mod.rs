@@ -299,3 +299,40 @@ pub fn incoming(ep: &mut Endpoint, now: Instant, branch: &str, call_id: &str) ->
         })
         .expect("IncomingCall")
 }
+
+/// A response to one of our requests, as the bridge side would write it.
+pub fn response_to(
+    request: &[u8],
+    code: u16,
+    to_tag: Option<&str>,
+    extra: &str,
+    body: &str,
+) -> String {
+    let mut to = header(request, "To").unwrap();
+    if let Some(tag) = to_tag {
+        to = format!("{to};tag={tag}");
+    }
+    format!(
+        "SIP/2.0 {code} Whatever\n\
+Via: {}\n\
+From: {}\n\
+To: {to}\n\
+Call-ID: {}\n\
+CSeq: {}\n\
+{extra}Content-Length: {}\n\n{body}",
+        header(request, "Via").unwrap(),
+        header(request, "From").unwrap(),
+        header(request, "Call-ID").unwrap(),
+        header(request, "CSeq").unwrap(),
+        body.len()
+    )
+}
+
+/// The branch of a message's top Via.
+pub fn branch(msg: &[u8]) -> String {
+    let via = header(msg, "Via").unwrap();
+    via.split(';')
+        .find_map(|p| p.strip_prefix("branch="))
+        .unwrap()
+        .to_string()
+}
