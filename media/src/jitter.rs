@@ -24,6 +24,12 @@ pub const PLAYOUT_DELAY: Duration = Duration::from_millis(60);
 /// A timestamp this far (in samples) from the playout point is a jump, not jitter: resync.
 const MAX_TS_JUMP: i32 = (CAPACITY * MAX_PAYLOAD) as i32;
 
+/// A packet this far behind the playout point is a restarted sender, not a late packet
+/// (RFC 3550 A.1 `MAX_MISORDER`).
+const MAX_MISORDER: i32 = 100;
+/// A gap this large after a starved stretch is a restart, not loss (RFC 3550 A.1 `MAX_DROPOUT`).
+const MAX_DROPOUT: i32 = 3000;
+
 /// Counters of what happened to the packets offered to the buffer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct JitterStats {
@@ -184,9 +190,12 @@ impl JitterBuffer {
         match self.phase {
             Phase::Empty => return self.prime(now, ssrc, seq, ts, payload),
             Phase::Starved => {
-                if d < 0 {
+                if (-MAX_MISORDER..0).contains(&d) {
                     self.stats.late += 1;
                     return Insert::Late;
+                }
+                if !(0..MAX_DROPOUT).contains(&d) {
+                    return self.resync(now, ssrc, seq, ts, payload);
                 }
                 // The packets between the last one played and this one never came.
                 self.stats.lost += d as u64;
@@ -196,6 +205,8 @@ impl JitterBuffer {
                 if d < 0 && self.fits_before(seq) {
                     // Reordered before the first packet seen: playout starts from it instead.
                     self.next_seq = seq;
+                } else if d < -MAX_MISORDER {
+                    return self.resync(now, ssrc, seq, ts, payload);
                 } else if d < 0 {
                     self.stats.late += 1;
                     return Insert::Late;
@@ -205,7 +216,8 @@ impl JitterBuffer {
             }
             Phase::Playing => {
                 let ahead = ts.wrapping_sub(self.play_ts) as i32;
-                if !(-MAX_TS_JUMP..=MAX_TS_JUMP).contains(&ahead) || d >= CAPACITY as i32 {
+                let seq_jump = d >= CAPACITY as i32 || d < -MAX_MISORDER;
+                if !(-MAX_TS_JUMP..=MAX_TS_JUMP).contains(&ahead) || seq_jump {
                     return self.resync(now, ssrc, seq, ts, payload);
                 }
                 if d < 0 || ahead + payload.len() as i32 <= 0 {
@@ -425,6 +437,12 @@ mod tests {
             Insert::Resynced
         );
         assert_eq!(jb.stats().resyncs, 3);
+        // The sender restarts its sequence numbers 1000 lower with the same SSRC.
+        jb.pop(t0 + PLAYOUT_DELAY * 3, &mut out);
+        assert_eq!(
+            jb.insert(t0, Ssrc(2), SeqNo(65000), 80_169, &pkt(1)),
+            Insert::Resynced
+        );
     }
 
     #[test]
