@@ -55,7 +55,7 @@ pub struct EndpointConfig {
 impl EndpointConfig {
     /// Defaults of RFC 3261 for the given local address.
     pub fn new(local_addr: SocketAddr) -> Self {
-        let mut seed = 0x5EED_0F_B41D_6E00_u64;
+        let mut seed = 0x5EED_0FB4_1D6E_0F00_u64;
         for b in local_addr.to_string().bytes() {
             seed = (seed ^ u64::from(b)).wrapping_mul(0x100_0000_01B3);
         }

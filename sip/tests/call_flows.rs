@@ -229,7 +229,7 @@ fn call_survives_thirty_percent_loss() {
     // Deterministic loss: drop every third packet.
     p.drop = Box::new(move |_, _| {
         n += 1;
-        n % 3 == 0
+        n.is_multiple_of(3)
     });
     let now = p.now;
     let uac_call = p.uac.invite(

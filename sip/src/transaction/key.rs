@@ -74,7 +74,7 @@ impl Incoming {
         body: &[u8],
         source: SocketAddr,
         transport: Transport,
-    ) -> Result<Incoming, (IncomingError, Option<Incoming>)> {
+    ) -> Result<Incoming, (IncomingError, Option<Box<Incoming>>)> {
         let mut vias = headers::list(headers_in, "via");
         let top = match vias.first().and_then(|v| headers::parse_via(v)) {
             Some(top) => top,
@@ -139,7 +139,7 @@ impl Incoming {
         }
         match problem {
             None => Ok(partial),
-            Some(e) => Err((e, Some(partial))),
+            Some(e) => Err((e, Some(Box::new(partial)))),
         }
     }
 

@@ -113,6 +113,9 @@ Content-Length: {}\n\
     ) + &SDP_OFFER.replace("\r\n", "\n")
 }
 
+/// Decides whether to drop a packet (`true` = sent by the UAC).
+pub type DropFn = Box<dyn FnMut(bool, &Transmit) -> bool>;
+
 /// One UAC and one UAS endpoint and the network between them.
 pub struct Pair {
     pub uac: Endpoint,
@@ -120,7 +123,7 @@ pub struct Pair {
     pub now: Instant,
     pub latency: Duration,
     /// Return `true` to drop a packet (sent by the UAC when the flag is true).
-    pub drop: Box<dyn FnMut(bool, &Transmit) -> bool>,
+    pub drop: DropFn,
     in_flight: Vec<(Instant, bool, Transmit)>,
     pub uac_events: Vec<Event>,
     pub uas_events: Vec<Event>,
