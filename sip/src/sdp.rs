@@ -28,8 +28,8 @@
 //!   one format; under an RTP protocol every format is a payload type 0–127;
 //! - `c=` has exactly three fields, `b=` is `<type>:<number>`, `t=` two numbers;
 //! - a type letter RFC 4566 does not define makes the whole body malformed (RFC 4566 §5: the letters
-//!   are not extensible), as does a session-only letter (`o=`, `t=`, …) inside a media section and a
-//!   second `v o s i u c z k` at the same level.
+//!   are not extensible), as does a session-only letter (`o=`, `t=`, …) inside a media section, a
+//!   second `v o s i u c z k` at session level, or a second `i k` in one media section.
 
 mod model;
 mod offer_answer;

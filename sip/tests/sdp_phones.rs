@@ -449,3 +449,17 @@ fn every_sample_prints_and_parses_back() {
         assert_eq!(sdp.to_bytes(), crlf(sample));
     }
 }
+
+#[test]
+fn disabled_audio_line_and_a_new_one() {
+    // A re-offer that disabled the first audio stream (port 0) and added another: the live one is
+    // ours, the disabled one stays rejected.
+    let mut lines = HOLD_ZERO_ADDRESS.to_vec();
+    lines[3] = "c=IN IP4 192.168.1.50";
+    lines[5] = "m=audio 0 RTP/AVP 8 0";
+    lines.push("m=audio 8002 RTP/AVP 0");
+    let (sdp, neg) = answer_of(&lines);
+    assert_eq!(neg.remote_rtp, addr("192.168.1.50:8002"));
+    assert_eq!(sdp.media[0].port, 0);
+    assert_eq!(sdp.media[1].port, 40000);
+}

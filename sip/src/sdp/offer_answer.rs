@@ -98,13 +98,19 @@ fn format_of(media: &MediaDescription, pt: u8) -> Option<Format<'_>> {
     }
 }
 
-/// The index of the audio section the bridge takes: the first audio one over plain RTP/AVP(F).
+/// The index of the audio section the bridge takes: the first audio one over plain RTP/AVP(F)
+/// with a port, else the first such one at all. A re-offer that disabled an audio line (port 0,
+/// RFC 3264 §8.2) and added a new one further down means the new one.
 fn our_audio_index(sdp: &SessionDescription) -> Option<usize> {
-    sdp.media.iter().position(|m| {
+    let usable = |m: &MediaDescription| {
         m.is_audio()
             && (m.protocol.eq_ignore_ascii_case("RTP/AVP")
                 || m.protocol.eq_ignore_ascii_case("RTP/AVPF"))
-    })
+    };
+    sdp.media
+        .iter()
+        .position(|m| usable(m) && m.port != 0)
+        .or_else(|| sdp.media.iter().position(usable))
 }
 
 /// Where to send RTP: `None` for a disabled stream or the `0.0.0.0` hold address.

@@ -579,6 +579,19 @@ mod tests {
     }
 
     #[test]
+    fn printed_size_is_bounded_too() {
+        // Each stray byte prints as a 3-byte U+FFFD: 30 000 of them parse to something that would
+        // print past the limit, so the body is refused rather than printed unparseably.
+        let mut body = MINIMAL.as_bytes().to_vec();
+        body.extend_from_slice(b"a=x:");
+        body.extend(std::iter::repeat_n(0xff, 30_000));
+        assert_eq!(parse(&body).unwrap_err().kind, Kind::TooLarge);
+        body.truncate(MINIMAL.len() + 4 + 20_000);
+        let sdp = parse(&body).unwrap();
+        assert_eq!(parse(sdp.to_string().as_bytes()), Ok(sdp));
+    }
+
+    #[test]
     fn limits() {
         let attrs = "a=x\r\n".repeat(MAX_ATTRIBUTES + 1);
         assert_eq!(kind(&attrs), Kind::TooMany);
