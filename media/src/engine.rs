@@ -239,8 +239,10 @@ impl ConferenceEngine {
             return;
         };
         let h = packet.header;
+        let audio = h.pt == Pt(st.config.payload_type);
+        let arrival = st.arrival_units(now);
         st.reception
-            .update(h.ssrc, h.seq, h.timestamp, st.arrival_units(now));
+            .update(h.ssrc, h.seq, h.timestamp, arrival, audio);
         if Some(h.pt) == st.config.telephone_event_pt.map(Pt) {
             st.jitter.skip(h.ssrc, h.seq);
             let Ok(ev) = EventPayload::parse(packet.payload) else {
@@ -255,7 +257,7 @@ impl ConferenceEngine {
                     MediaEvent::Dtmf { leg, digit },
                 );
             }
-        } else if h.pt == Pt(st.config.payload_type) {
+        } else if audio {
             st.jitter
                 .insert(now, h.ssrc, h.seq, h.timestamp, packet.payload);
         } else {

@@ -37,8 +37,10 @@ pub struct ReceptionStats {
 
 impl ReceptionStats {
     /// Counts one packet: `arrival` is the arrival time in the stream's timestamp units
-    /// (any fixed origin), `timestamp` the packet's RTP timestamp.
-    pub fn update(&mut self, ssrc: Ssrc, seq: SeqNo, timestamp: u32, arrival: u32) {
+    /// (any fixed origin), `timestamp` the packet's RTP timestamp. Telephone-event packets keep
+    /// the event's start timestamp for their whole duration, so pass `audio = false` for them:
+    /// they count for loss but not for the jitter estimate.
+    pub fn update(&mut self, ssrc: Ssrc, seq: SeqNo, timestamp: u32, arrival: u32, audio: bool) {
         if self.ssrc != Some(ssrc) {
             self.restart(ssrc, seq);
         }
@@ -56,6 +58,9 @@ impl ReceptionStats {
             self.restart(ssrc, seq);
         }
         self.received = self.received.wrapping_add(1);
+        if !audio {
+            return;
+        }
         // A.8: J += (|D| - J) / 16, with D the difference of relative transit times.
         let transit = arrival.wrapping_sub(timestamp);
         if let Some(last) = self.last_transit {
@@ -152,7 +157,7 @@ mod tests {
             .chain(0..=9)
             .filter(|s| *s != 3 && *s != 4)
         {
-            r.update(s, SeqNo(seq), ts, ts);
+            r.update(s, SeqNo(seq), ts, ts, true);
             ts += 160;
         }
         let t0 = crate::test_t0();
@@ -171,7 +176,7 @@ mod tests {
         // Every other packet arrives 80 timestamp units late: |D| = 80 each time.
         for i in 0..200u32 {
             let late = if i % 2 == 1 { 80 } else { 0 };
-            r.update(Ssrc(1), SeqNo(i as u16), i * 160, i * 160 + late);
+            r.update(Ssrc(1), SeqNo(i as u16), i * 160, i * 160 + late, true);
         }
         // J converges to |D| = 80.
         assert!((75..=80).contains(&r.jitter()), "{}", r.jitter());
@@ -181,7 +186,7 @@ mod tests {
     fn lsr_dlsr() {
         let t0 = crate::test_t0();
         let mut r = ReceptionStats::default();
-        r.update(Ssrc(1), SeqNo(1), 0, 0);
+        r.update(Ssrc(1), SeqNo(1), 0, 0, true);
         r.on_sender_report(0xABCD_0000, t0);
         let b = r.report(t0 + Duration::from_millis(500)).unwrap();
         assert_eq!(b.lsr, 0xABCD_0000);
