@@ -23,6 +23,8 @@ pub mod timer;
 pub mod transaction;
 
 pub use endpoint::{CallHandle, Endpoint, EndpointConfig, Event};
+pub use endpoint::{EndReason, EndpointStats};
+pub use transaction::TransactionLayer;
 
 use std::net::SocketAddr;
 

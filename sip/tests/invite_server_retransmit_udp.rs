@@ -132,3 +132,20 @@ fn ack_carries_the_answer_when_the_invite_had_no_offer() {
         }]
     );
 }
+
+#[test]
+fn same_invite_on_another_branch_is_a_merged_request() {
+    let t0 = t0();
+    let mut ep = bridge();
+    incoming(&mut ep, t0, "z9hG4bKm1", "m1@phone");
+    transmits(&mut ep);
+    feed(
+        &mut ep,
+        t0 + ms(10),
+        &invite_text("z9hG4bKm2", "m1@phone"),
+        PHONE,
+        Transport::Udp,
+    );
+    assert_eq!(statuses(&transmits(&mut ep)), [482]);
+    assert!(events(&mut ep).is_empty());
+}

@@ -199,6 +199,19 @@ impl Endpoint {
         incoming: Incoming,
         uri: rsip::Uri,
     ) {
+        // §8.2.2.2: the same INVITE (Call-ID, From tag, CSeq) on another branch is a merged
+        // request (a fork looping back, or a gateway that changed the branch on retransmission):
+        // 482, never a second call.
+        let merged = self.calls.values().any(|c| {
+            c.role == super::Role::Uas
+                && c.call_id == incoming.call_id
+                && c.remote_tag == incoming.from_tag()
+                && c.remote_cseq == Some(incoming.cseq)
+        });
+        if merged {
+            self.respond(now, &key, 482, None, &[], b"");
+            return;
+        }
         let handle = self.new_handle();
         let tag = self.ids.tag();
         let call = Call::new_uas(handle, &incoming, key.clone(), tag.clone());

@@ -240,3 +240,177 @@ impl ClientTransaction {
         timed_out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Transport;
+
+    const CFG: TimerConfig = TimerConfig {
+        t1: Duration::from_millis(500),
+        t2: Duration::from_secs(4),
+        t4: Duration::from_secs(5),
+    };
+
+    fn template() -> AckTemplate {
+        AckTemplate {
+            uri: "sip:conf@192.0.2.10".into(),
+            via: "SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKc1;rport".into(),
+            from: "<sip:a@192.0.2.1>;tag=1".into(),
+            call_id: "c@192.0.2.1".into(),
+            cseq: 7,
+            routes: vec!["<sip:proxy;lr>".into()],
+            extra: vec![("Max-Forwards".into(), "70".into())],
+        }
+    }
+
+    fn start(
+        invite: bool,
+        transport: Transport,
+        t0: Instant,
+        out: &mut Output,
+    ) -> ClientTransaction {
+        ClientTransaction::start(
+            t0,
+            b"REQUEST".to_vec(),
+            invite.then(template),
+            transport,
+            "192.0.2.10:5060".parse().unwrap(),
+            CFG,
+            out,
+        )
+    }
+
+    fn run(
+        tx: &mut ClientTransaction,
+        out: &mut Output,
+        t0: Instant,
+        until: Duration,
+    ) -> (Vec<u128>, bool) {
+        let mut sent = Vec::new();
+        let mut timed_out = false;
+        while let Some(at) = tx.poll_timeout().filter(|&at| at <= t0 + until) {
+            timed_out |= tx.handle_timeout(at, out);
+            while out.transmits.pop_front().is_some() {
+                sent.push((at - t0).as_millis());
+            }
+        }
+        (sent, timed_out)
+    }
+
+    #[test]
+    fn invite_client_a_doubles_uncapped_then_b() {
+        #[allow(clippy::disallowed_methods)]
+        let t0 = Instant::now();
+        let mut out = Output::default();
+        let mut tx = start(true, Transport::Udp, t0, &mut out);
+        out.transmits.clear();
+        let (sent, timed_out) = run(&mut tx, &mut out, t0, Duration::from_secs(40));
+        assert_eq!(sent, [500, 1_500, 3_500, 7_500, 15_500, 31_500]);
+        assert!(timed_out);
+        assert_eq!(tx.state, ClientState::Terminated);
+    }
+
+    #[test]
+    fn invite_client_builds_the_ack_of_a_non_2xx() {
+        #[allow(clippy::disallowed_methods)]
+        let t0 = Instant::now();
+        let mut out = Output::default();
+        let mut tx = start(true, Transport::Udp, t0, &mut out);
+        out.transmits.clear();
+        let to = "<sip:conf@192.0.2.10>;tag=x";
+        assert_eq!(tx.on_response(t0, 503, to, &mut out), ClientVerdict::Pass);
+        let ack = String::from_utf8(out.transmits.pop_front().unwrap().payload).unwrap();
+        assert_eq!(
+            ack,
+            "ACK sip:conf@192.0.2.10 SIP/2.0\r\n\
+             Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKc1;rport\r\n\
+             Route: <sip:proxy;lr>\r\n\
+             From: <sip:a@192.0.2.1>;tag=1\r\n\
+             To: <sip:conf@192.0.2.10>;tag=x\r\n\
+             Call-ID: c@192.0.2.1\r\n\
+             CSeq: 7 ACK\r\n\
+             Max-Forwards: 70\r\n\
+             Content-Length: 0\r\n\r\n"
+        );
+        assert_eq!(tx.on_response(t0, 503, to, &mut out), ClientVerdict::Absorb);
+        assert_eq!(out.transmits.len(), 1, "the ACK again");
+        assert_eq!(
+            tx.poll_timeout(),
+            Some(t0 + Duration::from_secs(32)),
+            "timer D"
+        );
+    }
+
+    #[test]
+    fn invite_client_accepted_passes_2xx_retransmissions_until_m() {
+        #[allow(clippy::disallowed_methods)]
+        let t0 = Instant::now();
+        let mut out = Output::default();
+        let mut tx = start(true, Transport::Udp, t0, &mut out);
+        assert_eq!(tx.on_response(t0, 200, "t", &mut out), ClientVerdict::Pass);
+        assert_eq!(tx.state, ClientState::Accepted);
+        assert_eq!(tx.on_response(t0, 200, "t", &mut out), ClientVerdict::Pass);
+        assert_eq!(
+            tx.on_response(t0, 180, "t", &mut out),
+            ClientVerdict::Absorb
+        );
+        assert_eq!(tx.poll_timeout(), Some(t0 + Duration::from_secs(32)));
+    }
+
+    #[test]
+    fn non_invite_client_e_capped_at_t2_then_f() {
+        #[allow(clippy::disallowed_methods)]
+        let t0 = Instant::now();
+        let mut out = Output::default();
+        let mut tx = start(false, Transport::Udp, t0, &mut out);
+        out.transmits.clear();
+        let (sent, timed_out) = run(&mut tx, &mut out, t0, Duration::from_secs(40));
+        assert_eq!(
+            sent,
+            [500, 1_500, 3_500, 7_500, 11_500, 15_500, 19_500, 23_500, 27_500, 31_500]
+        );
+        assert!(timed_out);
+    }
+
+    #[test]
+    fn non_invite_client_proceeding_uses_t2_then_k() {
+        #[allow(clippy::disallowed_methods)]
+        let t0 = Instant::now();
+        let mut out = Output::default();
+        let mut tx = start(false, Transport::Udp, t0, &mut out);
+        out.transmits.clear();
+        tx.on_response(t0 + Duration::from_millis(100), 100, "t", &mut out);
+        assert_eq!(tx.poll_timeout(), Some(t0 + Duration::from_millis(4_100)));
+        tx.on_response(t0 + Duration::from_millis(200), 200, "t", &mut out);
+        assert_eq!(tx.state, ClientState::Completed);
+        assert_eq!(
+            tx.on_response(t0, 200, "t", &mut out),
+            ClientVerdict::Absorb
+        );
+        assert_eq!(
+            tx.poll_timeout(),
+            Some(t0 + Duration::from_millis(5_200)),
+            "K = T4"
+        );
+    }
+
+    #[test]
+    fn tcp_has_no_a_nor_e() {
+        #[allow(clippy::disallowed_methods)]
+        let t0 = Instant::now();
+        let mut out = Output::default();
+        let tx = start(true, Transport::Tcp, t0, &mut out);
+        assert_eq!(
+            tx.poll_timeout(),
+            Some(t0 + Duration::from_secs(32)),
+            "only B"
+        );
+        let tx = start(false, Transport::Tcp, t0, &mut out);
+        assert_eq!(
+            tx.poll_timeout(),
+            Some(t0 + Duration::from_secs(32)),
+            "only F"
+        );
+    }
+}

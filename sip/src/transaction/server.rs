@@ -205,3 +205,152 @@ impl ServerTransaction {
         result
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::transaction::headers::parse_via;
+    use crate::Transport;
+    use std::time::Duration;
+
+    const CFG: TimerConfig = TimerConfig {
+        t1: Duration::from_millis(500),
+        t2: Duration::from_secs(4),
+        t4: Duration::from_secs(5),
+    };
+
+    fn request(method: &str, transport: Transport) -> Incoming {
+        let via = "SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKunit";
+        Incoming {
+            method: method.into(),
+            uri: "sip:conf@192.0.2.10".into(),
+            vias: vec![via.into()],
+            top_via: parse_via(via).unwrap(),
+            from: "<sip:a@192.0.2.1>;tag=1".into(),
+            to: "<sip:conf@192.0.2.10>".into(),
+            call_id: "unit@192.0.2.1".into(),
+            cseq: 1,
+            cseq_method: method.into(),
+            source: "192.0.2.1:5060".parse().unwrap(),
+            transport,
+            headers: Vec::new(),
+            body: Vec::new(),
+        }
+    }
+
+    /// Fire every timer up to `until`; the offsets (ms from `t0`) at which something was sent.
+    fn run(
+        tx: &mut ServerTransaction,
+        out: &mut Output,
+        t0: Instant,
+        until: Duration,
+    ) -> Vec<u128> {
+        let mut sent = Vec::new();
+        while let Some(at) = tx.poll_timeout().filter(|&at| at <= t0 + until) {
+            tx.handle_timeout(at, out);
+            while out.transmits.pop_front().is_some() {
+                sent.push((at - t0).as_millis());
+            }
+        }
+        sent
+    }
+
+    #[test]
+    fn invite_server_g_then_h() {
+        #[allow(clippy::disallowed_methods)]
+        let t0 = Instant::now();
+        let mut out = Output::default();
+        let mut tx = ServerTransaction::new(request("INVITE", Transport::Udp), CFG);
+        assert_eq!(tx.state, ServerState::Proceeding);
+        assert!(tx.respond(t0, 100, None, b"100".to_vec(), &mut out));
+        tx.on_retransmission(&mut out);
+        assert_eq!(out.transmits.len(), 2, "the 100 again");
+        out.transmits.clear();
+        assert!(tx.respond(t0, 486, Some("t".into()), b"486".to_vec(), &mut out));
+        assert!(
+            !tx.respond(t0, 200, None, b"200".to_vec(), &mut out),
+            "already final"
+        );
+        out.transmits.clear();
+        let sent = run(&mut tx, &mut out, t0, Duration::from_secs(31));
+        assert_eq!(
+            sent,
+            [500, 1_500, 3_500, 7_500, 11_500, 15_500, 19_500, 23_500, 27_500]
+        );
+        let at = tx.poll_timeout().unwrap();
+        assert_eq!(tx.handle_timeout(at, &mut out), None, "the last G");
+        let at = tx.poll_timeout().unwrap();
+        assert_eq!(at - t0, Duration::from_secs(32));
+        assert_eq!(tx.handle_timeout(at, &mut out), Some(ServerTimeout::NoAck));
+        assert_eq!(tx.state, ServerState::Terminated);
+    }
+
+    #[test]
+    fn invite_server_ack_then_i() {
+        #[allow(clippy::disallowed_methods)]
+        let t0 = Instant::now();
+        let mut out = Output::default();
+        let mut tx = ServerTransaction::new(request("INVITE", Transport::Udp), CFG);
+        tx.respond(t0, 404, Some("t".into()), b"404".to_vec(), &mut out);
+        assert!(tx.on_ack(t0 + Duration::from_millis(100)));
+        assert_eq!(tx.state, ServerState::Confirmed);
+        assert!(
+            tx.on_ack(t0 + Duration::from_millis(200)),
+            "ACK retransmission absorbed"
+        );
+        assert_eq!(tx.poll_timeout(), Some(t0 + Duration::from_millis(5_100)));
+        tx.handle_timeout(t0 + Duration::from_millis(5_100), &mut out);
+        assert_eq!(tx.state, ServerState::Terminated);
+    }
+
+    #[test]
+    fn invite_server_accepted_absorbs_and_ends_on_l() {
+        #[allow(clippy::disallowed_methods)]
+        let t0 = Instant::now();
+        let mut out = Output::default();
+        let mut tx = ServerTransaction::new(request("INVITE", Transport::Udp), CFG);
+        tx.respond(t0, 200, Some("t".into()), b"200".to_vec(), &mut out);
+        assert_eq!(tx.state, ServerState::Accepted);
+        out.transmits.clear();
+        tx.on_retransmission(&mut out);
+        assert!(out.transmits.is_empty(), "RFC 6026: absorbed");
+        assert!(!tx.on_ack(t0), "the 2xx ACK is the dialog's");
+        assert_eq!(tx.poll_timeout(), Some(t0 + Duration::from_secs(32)));
+        tx.handle_timeout(t0 + Duration::from_secs(32), &mut out);
+        assert_eq!(tx.state, ServerState::Terminated);
+    }
+
+    #[test]
+    fn non_invite_server_trying_absorbs_silently_then_j() {
+        #[allow(clippy::disallowed_methods)]
+        let t0 = Instant::now();
+        let mut out = Output::default();
+        let mut tx = ServerTransaction::new(request("BYE", Transport::Udp), CFG);
+        assert_eq!(tx.state, ServerState::Trying);
+        tx.on_retransmission(&mut out);
+        assert!(out.transmits.is_empty(), "nothing to re-send yet");
+        tx.respond(t0, 200, None, b"200".to_vec(), &mut out);
+        tx.on_retransmission(&mut out);
+        assert_eq!(out.transmits.len(), 2);
+        assert_eq!(tx.poll_timeout(), Some(t0 + Duration::from_secs(32)));
+        tx.handle_timeout(t0 + Duration::from_secs(32), &mut out);
+        assert_eq!(tx.state, ServerState::Terminated);
+    }
+
+    #[test]
+    fn tcp_has_no_g_and_zero_j() {
+        #[allow(clippy::disallowed_methods)]
+        let t0 = Instant::now();
+        let mut out = Output::default();
+        let mut tx = ServerTransaction::new(request("INVITE", Transport::Tcp), CFG);
+        tx.respond(t0, 486, None, b"486".to_vec(), &mut out);
+        assert_eq!(
+            tx.poll_timeout(),
+            Some(t0 + Duration::from_secs(32)),
+            "only H"
+        );
+        let mut tx = ServerTransaction::new(request("OPTIONS", Transport::Tcp), CFG);
+        tx.respond(t0, 200, None, b"200".to_vec(), &mut out);
+        assert_eq!(tx.poll_timeout(), Some(t0));
+    }
+}
