@@ -17,6 +17,35 @@
 //!   its SSRC, sequence numbers and timestamps continue (a gap longer than 60 ms advances the
 //!   timestamp by the time elapsed and sets the marker bit, as after a pause).
 //!
+//! ```
+//! use std::time::{Duration, Instant, SystemTime};
+//! use media::{AudioCodec, ConferenceEngine, LegConfig, LegId, PacketKind};
+//!
+//! let t0 = Instant::now(); // the driver's clock; the engine only ever receives it
+//! let mut engine = ConferenceEngine::with_seed(0x5EED);
+//! engine.set_wallclock(t0, SystemTime::now());
+//! let config = LegConfig {
+//!     codec: AudioCodec::Pcmu,
+//!     payload_type: 0,
+//!     telephone_event_pt: Some(101),
+//!     ptime_ms: 20,
+//!     ssrc: 0x1234_5678,
+//! };
+//! engine.add_leg(t0, LegId(1), config);
+//! for k in 0..3u32 {
+//!     let now = t0 + Duration::from_millis(20) * k;
+//!     // … engine.handle_rtp(arrival, LegId(1), &datagram) for each datagram received …
+//!     engine.tick(now);
+//!     while let Some(packet) = engine.poll_transmit() {
+//!         assert_eq!((packet.leg, packet.kind), (LegId(1), PacketKind::Rtp));
+//!         // socket.send_to(packet.data, rtp_address_of(packet.leg))
+//!     }
+//!     while let Some(_event) = engine.poll_event() {
+//!         // to the leg's call task
+//!     }
+//! }
+//! ```
+//!
 //! Only 20 ms packets are sent, whatever `ptime` says; received packets of 10 to 60 ms are
 //! played out by timestamp. Nothing here allocates per tick: every buffer belongs to a leg and is
 //! allocated by `add_leg` (the event queue only grows if the driver stops draining it).
