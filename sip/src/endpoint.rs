@@ -20,7 +20,7 @@
 //! address the peer's messages came from (or the address we dialed), not to a DNS resolution of
 //! its Contact: the core does no DNS, and NATed room systems are reachable only there.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
@@ -167,7 +167,8 @@ pub struct EndpointStats {
     pub dropped: u64,
     /// 400 responses sent.
     pub bad_requests_sent: u64,
-    /// Other 4xx/5xx/6xx responses sent by policy (405, 415, 416, 420, 481, 491, 501…).
+    /// Other 3xx–6xx responses sent: policy answers (405, 415, 416, 420, 481, 491, 501…) and
+    /// the call logic's rejects.
     pub error_responses_sent: u64,
     /// Responses that matched no client transaction nor dialog.
     pub stray_responses: u64,
@@ -194,11 +195,11 @@ pub struct Endpoint {
     pub(crate) transactions: TransactionLayer,
     pub(crate) out: Output,
     pub(crate) events: VecDeque<Event>,
-    pub(crate) calls: HashMap<CallHandle, Call>,
+    pub(crate) calls: BTreeMap<CallHandle, Call>,
     /// (Call-ID, our tag) → call: in-dialog requests are found by their To tag (§12.2.2).
-    pub(crate) dialogs: HashMap<(String, String), CallHandle>,
+    pub(crate) dialogs: BTreeMap<(String, String), CallHandle>,
     /// Which call a client transaction belongs to.
-    pub(crate) client_owner: HashMap<ClientKey, CallHandle>,
+    pub(crate) client_owner: BTreeMap<ClientKey, CallHandle>,
     pub(crate) next_handle: u64,
     pub(crate) stats: EndpointStats,
 }
@@ -217,9 +218,9 @@ impl Endpoint {
             config,
             out: Output::default(),
             events: VecDeque::new(),
-            calls: HashMap::new(),
-            dialogs: HashMap::new(),
-            client_owner: HashMap::new(),
+            calls: BTreeMap::new(),
+            dialogs: BTreeMap::new(),
+            client_owner: BTreeMap::new(),
             next_handle: 1,
             stats: EndpointStats::default(),
         }

@@ -11,7 +11,7 @@ pub mod headers;
 pub mod key;
 pub mod server;
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 use std::time::{Duration, Instant};
 
 pub use client::{AckTemplate, ClientState, ClientTransaction, ClientVerdict};
@@ -73,12 +73,12 @@ pub enum TransactionEvent {
     ClientTimeout(ClientKey),
 }
 
-/// Every live transaction of an endpoint.
+/// Every live transaction of an endpoint. Ordered maps keep timer processing deterministic.
 #[derive(Debug)]
 pub struct TransactionLayer {
     cfg: TimerConfig,
-    servers: HashMap<TransactionKey, ServerTransaction>,
-    clients: HashMap<ClientKey, ClientTransaction>,
+    servers: BTreeMap<TransactionKey, ServerTransaction>,
+    clients: BTreeMap<ClientKey, ClientTransaction>,
 }
 
 impl TransactionLayer {
@@ -86,8 +86,8 @@ impl TransactionLayer {
     pub fn new(cfg: TimerConfig) -> Self {
         TransactionLayer {
             cfg,
-            servers: HashMap::new(),
-            clients: HashMap::new(),
+            servers: BTreeMap::new(),
+            clients: BTreeMap::new(),
         }
     }
 

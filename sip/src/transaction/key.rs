@@ -225,7 +225,7 @@ fn set_param(via: &str, name: &str, value: &str) -> String {
 }
 
 /// The identity of a server transaction (§17.2.3).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum TransactionKey {
     /// RFC 3261: branch + sent-by + method (ACK counted as INVITE).
     Branch {
@@ -283,7 +283,7 @@ impl TransactionKey {
 }
 
 /// The identity of a client transaction (§17.1.3): our branch and the CSeq method.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ClientKey {
     /// The branch we put in our Via.
     pub branch: String,
