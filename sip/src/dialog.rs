@@ -103,6 +103,9 @@ pub struct Call {
     pub invite_request: Option<SentInvite>,
     /// UAC: our ACK of the 2xx, re-sent when the 2xx is retransmitted.
     pub ack: Option<(u32, Vec<u8>)>,
+    /// UAC: the SDP answer the ACK of the next 2xx carries (INVITE without an offer, RFC 3264
+    /// §5: the offer is in the 2xx, the answer in the ACK).
+    pub ack_answer: Option<Vec<u8>>,
     /// `hangup` was called while it could not act yet (UAC: before any provisional response;
     /// UAS: with our 2xx not ACKed). Acted on by the next response or the ACK.
     pub hangup_pending: bool,
@@ -154,6 +157,7 @@ impl Call {
             invite_client: None,
             invite_request: None,
             ack: None,
+            ack_answer: None,
             hangup_pending: false,
             cancelled: false,
             timers: TimerTable::new(),

@@ -315,6 +315,15 @@ impl Endpoint {
         self.sync_stats();
     }
 
+    /// UAC: the SDP answer to carry in the ACK of the next 2xx to our INVITE or re-INVITE, for
+    /// an INVITE sent without an offer (RFC 3264 §5 "late offer": the 2xx holds the offer).
+    /// Call it after `invite(.., None)` / `reinvite(.., None)` and before the 2xx arrives.
+    pub fn set_ack_answer(&mut self, call: CallHandle, sdp: Vec<u8>) {
+        if let Some(c) = self.calls.get_mut(&call) {
+            c.ack_answer = Some(sdp);
+        }
+    }
+
     /// Send an INFO in a confirmed call.
     pub fn send_info(&mut self, now: Instant, call: CallHandle, content_type: &str, body: Vec<u8>) {
         self.uac_info(now, call, content_type, body);

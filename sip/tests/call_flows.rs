@@ -110,12 +110,13 @@ fn invite_without_sdp_gets_the_answer_in_the_ack() {
         Transport::Udp,
         None,
     );
+    // The scripted phone knows its answer up front.
+    p.uac.set_ack_answer(uac_call, SDP_OFFER.into());
     p.step();
     let (call, offer) = incoming_call(&p.take_uas_events());
     assert_eq!(offer, None);
     let now = p.now;
-    // Our 200 carries the offer; the phone's ACK must carry the answer. The scripted phone
-    // sends an empty ACK, so check the ACK reaches the bridge and confirms the call.
+    // Our 200 carries the offer; the phone's ACK carries the answer.
     p.uas.accept(now, call, SDP_ANSWER.into());
     p.run_for(ms(100));
     assert_eq!(
@@ -127,8 +128,45 @@ fn invite_without_sdp_gets_the_answer_in_the_ack() {
     );
     assert_eq!(
         p.take_uas_events(),
-        vec![Event::CallConfirmed { call, answer: None }]
+        vec![Event::CallConfirmed {
+            call,
+            answer: Some(SDP_OFFER.into())
+        }]
     );
+}
+
+#[test]
+fn info_reaches_the_bridge() {
+    let mut p = Pair::new();
+    let now = p.now;
+    let uac_call = p.uac.invite(
+        now,
+        "sip:721051@192.0.2.10",
+        addr(BRIDGE),
+        Transport::Udp,
+        Some(SDP_OFFER.into()),
+    );
+    p.step();
+    let (call, _) = incoming_call(&p.take_uas_events());
+    let now = p.now;
+    p.uas.accept(now, call, SDP_ANSWER.into());
+    p.run_for(ms(100));
+    p.take_uas_events();
+    let now = p.now;
+    let dtmf = b"Signal=5\r\nDuration=160\r\n".to_vec();
+    p.uac
+        .send_info(now, uac_call, "application/dtmf-relay", dtmf.clone());
+    p.run_for(ms(100));
+    assert_eq!(
+        p.take_uas_events(),
+        vec![Event::Info {
+            call,
+            content_type: "application/dtmf-relay".into(),
+            body: dtmf
+        }]
+    );
+    let wire: Vec<String> = p.wire().into_iter().map(|(_, l)| l).collect();
+    assert_eq!(wire[4..], ["INFO", "200"]);
 }
 
 #[test]

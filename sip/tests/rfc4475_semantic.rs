@@ -166,6 +166,13 @@ fn inv2543_is_accepted_as_a_call() {
     let sent = transmits(&mut ep);
     assert_eq!(statuses(&sent), [200]);
     assert!(header(&sent[0].payload, "To").unwrap().contains(";tag="));
+    // An RFC 2543 ACK (no branch) confirms the call.
+    let ack = ack_for(&sent[0].payload, "x").replace(";branch=x", "");
+    feed(&mut ep, t0(), &ack, PHONE, Transport::Udp);
+    assert_eq!(
+        events(&mut ep),
+        vec![Event::CallConfirmed { call, answer: None }]
+    );
 }
 
 #[test]

@@ -415,11 +415,18 @@ impl Endpoint {
         call.invite_client = None;
         call.state = CallState::Confirmed;
         let snapshot = call.clone();
-        let ack = self.build_request(&snapshot, "ACK", cseq, &branch, &[], b"");
+        let answer = snapshot.ack_answer.clone().unwrap_or_default();
+        let extra = if answer.is_empty() {
+            Vec::new()
+        } else {
+            vec![pair("Content-Type", "application/sdp")]
+        };
+        let ack = self.build_request(&snapshot, "ACK", cseq, &branch, &extra, &answer);
         let hangup = snapshot.hangup_pending || snapshot.cancelled;
         self.send(snapshot.transport, snapshot.peer, ack.bytes.clone());
         if let Some(call) = self.calls.get_mut(&handle) {
             call.ack = Some((cseq, ack.bytes));
+            call.ack_answer = None;
         }
         let ctype = headers::first(&response.headers, "content-type");
         self.events.push_back(Event::Answered {
