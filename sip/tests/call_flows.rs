@@ -311,3 +311,38 @@ fn call_survives_thirty_percent_loss() {
         reason: EndReason::LocalBye
     }));
 }
+
+#[test]
+fn lost_ack_is_recovered_by_the_2xx_retransmission() {
+    let mut p = Pair::new();
+    let mut acks = 0;
+    p.drop = Box::new(move |from_uac, t| {
+        if from_uac && method(&t.payload).as_deref() == Some("ACK") {
+            acks += 1;
+            return acks == 1;
+        }
+        false
+    });
+    let now = p.now;
+    let uac_call = p.uac.invite(
+        now,
+        "sip:721051@192.0.2.10",
+        addr(BRIDGE),
+        Transport::Udp,
+        Some(SDP_OFFER.into()),
+    );
+    p.step();
+    let (call, _) = incoming_call(&p.take_uas_events());
+    let now = p.now;
+    p.uas.accept(now, call, SDP_ANSWER.into());
+    p.run_for(ms(1_000));
+    assert_eq!(
+        p.take_uas_events(),
+        vec![Event::CallConfirmed { call, answer: None }]
+    );
+    assert_eq!(p.take_uac_events().len(), 1, "one Answered, not two");
+    let wire: Vec<String> = p.wire().into_iter().map(|(_, l)| l).collect();
+    assert_eq!(wire, ["INVITE", "100", "200", "ACK", "200", "ACK"]);
+    assert_eq!(p.uas.stats().retransmissions_sent, 1);
+    assert_eq!(p.uac.stats().retransmissions_sent, 1);
+}

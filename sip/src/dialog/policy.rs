@@ -165,3 +165,48 @@ fn split_bytes<'a>(mut hay: &'a [u8], needle: &[u8]) -> Vec<&'a [u8]> {
     out.push(hay);
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn methods_and_schemes() {
+        assert_eq!(check_method("INVITE"), None);
+        assert_eq!(check_method("REGISTER").unwrap().status, 405);
+        assert_eq!(check_method("FOO").unwrap().status, 501);
+        assert!(sip_scheme("sip:a@b") && sip_scheme("SIPS:a@b"));
+        assert!(!sip_scheme("tel:+331") && !sip_scheme("soap.beep://h"));
+    }
+
+    #[test]
+    fn sdp_bodies() {
+        assert_eq!(sdp_body(None, b""), None);
+        assert_eq!(
+            sdp_body(Some("application/sdp"), b"v=0"),
+            Some(b"v=0".to_vec())
+        );
+        let multipart = b"preamble\r\n--xx\r\nContent-Type: text/plain\r\n\r\nhi\r\n--xx\r\nContent-Type: application/sdp\r\n\r\nv=0\r\n\r\n--xx--\r\n";
+        assert_eq!(
+            sdp_body(Some("multipart/mixed; boundary=xx"), multipart),
+            Some(b"v=0\r\n".to_vec())
+        );
+        assert_eq!(
+            sdp_body(Some("multipart/mixed;boundary=zz"), multipart),
+            None
+        );
+        assert_eq!(
+            sdp_body(Some("multipart/mixed"), multipart),
+            None,
+            "no boundary"
+        );
+    }
+
+    #[test]
+    fn media_types() {
+        assert!(is_sdp("Application/SDP ; charset=x"));
+        assert!(is_multipart("multipart/alternative;boundary=1"));
+        assert!(accepts_sdp("*/*") && accepts_sdp("application/*"));
+        assert!(!accepts_sdp("text/nobodyKnowsThis"));
+    }
+}

@@ -393,9 +393,8 @@ impl Endpoint {
         let Some(call) = self.calls.get_mut(&handle) else {
             return;
         };
-        if let Some((n, bytes)) = call.ack.clone().filter(|(n, _)| *n == cseq) {
+        if let Some((_, bytes)) = call.ack.clone().filter(|(n, _)| *n == cseq) {
             // A 2xx retransmission: our ACK got lost (§13.2.2.4).
-            let _ = n;
             let (transport, peer) = (call.transport, call.peer);
             self.out.stats.retransmissions_sent += 1;
             self.send(transport, peer, bytes);
