@@ -340,7 +340,14 @@ fn lost_ack_is_recovered_by_the_2xx_retransmission() {
         p.take_uas_events(),
         vec![Event::CallConfirmed { call, answer: None }]
     );
-    assert_eq!(p.take_uac_events().len(), 1, "one Answered, not two");
+    assert_eq!(
+        p.take_uac_events(),
+        vec![Event::Answered {
+            call: uac_call,
+            answer: Some(SDP_ANSWER.into())
+        }],
+        "one Answered, not two"
+    );
     let wire: Vec<String> = p.wire().into_iter().map(|(_, l)| l).collect();
     assert_eq!(wire, ["INVITE", "100", "200", "ACK", "200", "ACK"]);
     assert_eq!(p.uas.stats().retransmissions_sent, 1);
