@@ -84,3 +84,32 @@ Content-Length: 0\n\n";
     ep.handle_timeout(t0);
     assert_eq!(ep.poll_timeout(), None);
 }
+
+#[test]
+fn two_hundred_is_still_retransmitted_over_tcp() {
+    // §13.3.1.4: "independent of whatever transport protocols are used to send the response".
+    let t0 = t0();
+    let mut ep = bridge();
+    feed(&mut ep, t0, &invite_tcp("z9hG4bKt2"), PHONE, Transport::Tcp);
+    let call = match events(&mut ep).pop() {
+        Some(Event::IncomingCall { call, .. }) => call,
+        other => panic!("{other:?}"),
+    };
+    transmits(&mut ep);
+    ep.accept(t0, call, SDP_ANSWER.into());
+    let ok = transmits(&mut ep).remove(0);
+    assert_eq!(ok.transport, Transport::Tcp);
+    let resent = advance(&mut ep, t0 + ms(2_000));
+    assert_eq!(offsets(t0, &resent), [500, 1_500]);
+    feed(
+        &mut ep,
+        t0 + ms(2_000),
+        &ack_for(&ok.payload, "z9hG4bKt2ack").replace("UDP", "TCP"),
+        PHONE,
+        Transport::Tcp,
+    );
+    assert_eq!(
+        events(&mut ep),
+        vec![Event::CallConfirmed { call, answer: None }]
+    );
+}
