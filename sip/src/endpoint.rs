@@ -12,13 +12,16 @@
 //! → 200 with Allow/Accept/Supported, 481 for requests in unknown dialogs, 501 for unknown methods,
 //! 405 for REGISTER (we are not a registrar), 416 for non-SIP Request-URI schemes, 420 for an
 //! unsupported Require, 415 for a body that is not SDP, 406 for an Accept without SDP, 505 for
-//! another SIP version, CANCEL → 200 + 487 to the INVITE, 491 for a re-INVITE during another,
-//! rport (RFC 3581), 2xx retransmission until ACK, and the UAC side (INVITE, ACK, BYE, CANCEL).
+//! another SIP version, 482 for a merged INVITE (§8.2.2.2), CANCEL → 200 + 487 to the INVITE,
+//! 491 for a re-INVITE during another, rport (RFC 3581), 2xx retransmission until the ACK (on
+//! every transport, as §13.3.1.4 says), and the UAC side (INVITE, ACK, BYE, CANCEL, INFO).
 //!
 //! Addressing: every response goes to the source address and port of its request, on the
 //! transport it came by (for TCP: the connection it came on). In-dialog requests go to the
 //! address the peer's messages came from (or the address we dialed), not to a DNS resolution of
-//! its Contact: the core does no DNS, and NATed room systems are reachable only there.
+//! its Contact: the core does no DNS, and NATed room systems are reachable only there. Over TCP
+//! that is the connection the call came on (connection reuse); the driver keeps it open for the
+//! life of the call.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::net::SocketAddr;
