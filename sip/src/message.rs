@@ -283,7 +283,10 @@ pub fn error_response(bytes: &[u8], err: &ParseError) -> Option<rsip::Response> 
     let sections = grammar::split_message(bytes)?;
     let start = String::from_utf8_lossy(sections.start);
     let method = start.split_whitespace().next()?;
-    if method.len() >= 4 && method[..4].eq_ignore_ascii_case("SIP/") || method == "ACK" {
+    let is_response = method
+        .get(..4)
+        .is_some_and(|p| p.eq_ignore_ascii_case("SIP/"));
+    if is_response || method == "ACK" {
         return None;
     }
     let (mut vias, mut from, mut to, mut call_id, mut cseq) = (Vec::new(), None, None, None, None);

@@ -31,7 +31,7 @@ pub(super) fn split_message(bytes: &[u8]) -> Option<Sections<'_>> {
     };
     let mut headers: Vec<Vec<u8>> = Vec::new();
     let mut body_start = bytes.len();
-    while let Some((range, next)) = lines.next() {
+    for (range, next) in lines {
         let line = &bytes[range];
         if line.is_empty() {
             body_start = next;
