@@ -311,7 +311,15 @@ impl JitterBuffer {
                         break;
                     }
                     let offset = offset as usize;
-                    let n = len.saturating_sub(offset).min(want - filled);
+                    if offset >= len {
+                        // Stored while priming with a timestamp already behind the playout
+                        // point (a sender whose timestamps go backwards): it can never play.
+                        self.slots[idx].held = None;
+                        self.next_seq = self.next_seq.next();
+                        self.stats.late += 1;
+                        continue;
+                    }
+                    let n = (len - offset).min(want - filled);
                     out[filled..filled + n]
                         .copy_from_slice(&self.slots[idx].data[offset..offset + n]);
                     filled += n;
@@ -460,6 +468,22 @@ mod tests {
             }
         }
         assert_eq!(jb.stats().lost + jb.stats().late, 0);
+    }
+
+    #[test]
+    fn a_packet_stamped_before_the_playout_point_is_dropped_as_late() {
+        // Found by the `rtp` fuzz target: seq 1 carries an older timestamp than seq 0.
+        let t0 = crate::test_t0();
+        let mut jb = JitterBuffer::new(160);
+        let mut out = [0u8; 160];
+        jb.insert(t0, Ssrc(1), SeqNo(0), 100_000, &pkt(0));
+        jb.insert(t0, Ssrc(1), SeqNo(1), 5, &pkt(1));
+        jb.insert(t0, Ssrc(1), SeqNo(2), 100_160, &pkt(2));
+        let t = t0 + PLAYOUT_DELAY;
+        assert_eq!(jb.pop(t, &mut out), Pop::Frame(160));
+        assert_eq!(jb.pop(t, &mut out), Pop::Frame(160));
+        assert_eq!(out[0], 2);
+        assert_eq!(jb.stats().late, 1);
     }
 
     #[test]
