@@ -408,7 +408,13 @@ impl Endpoint {
     }
 
     /// End a call with an event.
-    pub(crate) fn end_call(&mut self, handle: CallHandle, reason: EndReason) {
+    /// A (re-)INVITE still waiting for `accept`/`reject` gets 487 first (§15.1.2), so that its
+    /// server transaction can finish instead of waiting for an answer that will never come.
+    pub(crate) fn end_call(&mut self, now: Instant, handle: CallHandle, reason: EndReason) {
+        if let Some(key) = self.pending_invite(handle) {
+            let tag = self.calls.get(&handle).map(|c| c.local_tag.clone());
+            self.respond(now, &key, 487, tag, &[], b"");
+        }
         if self.remove_call(handle).is_some() {
             self.events.push_back(Event::CallEnded {
                 call: handle,

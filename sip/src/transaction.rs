@@ -3,6 +3,10 @@
 //! A–K of Table 4 (plus L and M of RFC 6026), and request/response matching (§17.1.3, §17.2.3,
 //! with the RFC 2543 fallback).
 //!
+//! One deliberate deviation: an INVITE client transaction in Proceeding keeps a guard timer
+//! ([`client::PROCEEDING_GUARD`], 3 min, like a proxy's timer C) so a peer that answers 100 and
+//! then nothing cannot hold a call forever.
+//!
 //! Over TCP nothing is retransmitted: timers A, E and G are never armed, and D, I, J, K are zero
 //! (§17.1.1.2, §17.1.2.2, §17.2.1, §17.2.2).
 

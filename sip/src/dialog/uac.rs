@@ -364,17 +364,17 @@ impl Endpoint {
                         } else {
                             EndReason::Rejected(status)
                         };
-                        self.end_call(handle, reason);
+                        self.end_call(now, handle, reason);
                     } else if matches!(status, 408 | 481) {
-                        self.end_call(handle, EndReason::Timeout);
+                        self.end_call(now, handle, EndReason::Timeout);
                     }
                 }
             }
-            "BYE" if status >= 200 => self.end_call(handle, EndReason::LocalBye),
+            "BYE" if status >= 200 => self.end_call(now, handle, EndReason::LocalBye),
             "CANCEL" => {}
             _ if matches!(status, 408 | 481) => {
                 // §12.2.1.2: the dialog is gone at the peer.
-                self.end_call(handle, EndReason::Timeout);
+                self.end_call(now, handle, EndReason::Timeout);
             }
             _ => {}
         }
@@ -451,20 +451,20 @@ impl Endpoint {
         let state = call.state;
         let cancelled = call.cancelled || call.hangup_pending;
         match key.method.as_str() {
-            "BYE" => self.end_call(handle, EndReason::LocalBye),
-            "CANCEL" => self.end_call(handle, EndReason::Cancelled),
+            "BYE" => self.end_call(now, handle, EndReason::LocalBye),
+            "CANCEL" => self.end_call(now, handle, EndReason::Cancelled),
             "INVITE" if matches!(state, CallState::Calling | CallState::Early) => {
                 let reason = if cancelled {
                     EndReason::Cancelled
                 } else {
                     EndReason::Timeout
                 };
-                self.end_call(handle, reason);
+                self.end_call(now, handle, reason);
             }
             _ => {
                 // §14.1 / §12.2.1.2: a timed-out in-dialog request ends the dialog.
                 self.send_bye(now, handle);
-                self.end_call(handle, EndReason::Timeout);
+                self.end_call(now, handle, EndReason::Timeout);
             }
         }
     }

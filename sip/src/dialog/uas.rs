@@ -172,11 +172,8 @@ impl Endpoint {
             "INVITE" => self.on_reinvite(now, key, handle, &incoming),
             "BYE" => {
                 self.respond(now, &key, 200, None, &[], b"");
-                // §15.1.2: pending requests of the dialog get 487.
-                if let Some(pending) = self.pending_invite(handle) {
-                    self.respond(now, &pending, 487, None, &[], b"");
-                }
-                self.end_call(handle, EndReason::RemoteBye);
+                // end_call answers a pending re-INVITE with 487 (§15.1.2).
+                self.end_call(now, handle, EndReason::RemoteBye);
             }
             "INFO" => {
                 self.respond(now, &key, 200, None, &[], b"");
@@ -295,7 +292,7 @@ impl Endpoint {
         };
         if self.respond(now, &invite_key, 487, tag, &[], b"").is_some() {
             if initial {
-                self.end_call(handle, EndReason::Cancelled);
+                self.end_call(now, handle, EndReason::Cancelled);
             } else if let Some(call) = self.calls.get_mut(&handle) {
                 call.reinvite_tx = None;
             }
@@ -400,7 +397,7 @@ impl Endpoint {
             if let Some(key) = call.invite_tx.clone() {
                 self.respond(now, &key, status, tag, &[], b"");
             }
-            self.end_call(handle, EndReason::Rejected(status));
+            self.end_call(now, handle, EndReason::Rejected(status));
         }
     }
 
@@ -441,7 +438,7 @@ impl Endpoint {
                     self.stats.ack_timeouts += 1;
                     // §13.3.1.4: no ACK — end the session with a BYE.
                     self.send_bye(now, handle);
-                    self.end_call(handle, EndReason::AckTimeout);
+                    self.end_call(now, handle, EndReason::AckTimeout);
                     return;
                 }
                 _ => {}

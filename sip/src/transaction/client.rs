@@ -8,6 +8,10 @@ use super::{headers, Output, TimerConfig};
 use crate::timer::{Timer, TimerTable};
 use crate::Transmit;
 
+/// How long an INVITE client transaction waits for a final response once a provisional one
+/// arrived (3 minutes, the minimum of a proxy's timer C, RFC 3261 §16.6).
+pub const PROCEEDING_GUARD: Duration = Duration::from_secs(180);
+
 /// The state of a client transaction (the union of §17.1.1 and §17.1.2 states).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ClientState {
@@ -131,9 +135,12 @@ impl ClientTransaction {
             (Calling | Proceeding, true) => {
                 self.state = Proceeding;
                 if self.is_invite {
-                    // §17.1.1.2: a provisional response stops retransmissions and timer B.
+                    // §17.1.1.2: a provisional response stops retransmissions, and timer B only
+                    // matters in Calling. We keep B as a guard of PROCEEDING_GUARD instead,
+                    // re-armed by each provisional like a proxy's timer C (§16.6): a peer that
+                    // sends 100 and then nothing must not hold the call forever.
                     self.timers.stop(Timer::A);
-                    self.timers.stop(Timer::B);
+                    self.timers.set(Timer::B, now + PROCEEDING_GUARD);
                 } else if self.timers.is_set(Timer::E) {
                     // §17.1.2.2: in Proceeding, E keeps firing at T2.
                     self.timers.set(Timer::E, now + self.cfg.t2);
@@ -393,6 +400,20 @@ mod tests {
             Some(t0 + Duration::from_millis(5_200)),
             "K = T4"
         );
+    }
+
+    #[test]
+    fn invite_client_proceeding_is_guarded() {
+        #[allow(clippy::disallowed_methods)]
+        let t0 = Instant::now();
+        let mut out = Output::default();
+        let mut tx = start(true, Transport::Udp, t0, &mut out);
+        out.transmits.clear();
+        tx.on_response(t0 + Duration::from_secs(1), 180, "t", &mut out);
+        assert_eq!(tx.poll_timeout(), Some(t0 + Duration::from_secs(181)));
+        let (sent, timed_out) = run(&mut tx, &mut out, t0, Duration::from_secs(200));
+        assert!(sent.is_empty());
+        assert!(timed_out);
     }
 
     #[test]
