@@ -259,7 +259,8 @@ pub enum ParseErrorKind {
     /// The audio stream has no `c=`, neither its own nor at session level.
     #[error("no c= for the audio stream")]
     MissingConnection,
-    /// The audio stream's `c=` address is not an IP address of its address type.
+    /// The audio stream's `c=` address is not an IP address (a host name, which a sans-IO
+    /// library cannot resolve, or another network type than `IN`).
     #[error("c= address is not an IP address")]
     ConnectionAddress,
 }

@@ -463,3 +463,26 @@ fn disabled_audio_line_and_a_new_one() {
     assert_eq!(sdp.media[0].port, 0);
     assert_eq!(sdp.media[1].port, 40000);
 }
+
+#[test]
+fn connection_addresses() {
+    let with_c = |c: &str| {
+        let mut lines = HOLD_ZERO_ADDRESS.to_vec();
+        lines[3] = c;
+        answer(&parse(&lines), &local()).map(|(_, neg)| neg.remote_rtp)
+    };
+    // The address type is not held against an address that is clear by itself.
+    assert_eq!(
+        with_c("c=IN IP4 2001:db8::7"),
+        Ok(addr("[2001:db8::7]:8000"))
+    );
+    // A multicast TTL suffix is stripped.
+    assert_eq!(
+        with_c("c=IN IP4 233.252.0.1/127"),
+        Ok(addr("233.252.0.1:8000"))
+    );
+    assert_eq!(with_c("c=IN IP6 ::"), Ok(None));
+    for bad in ["c=IN IP4 pbx.example.com", "c=ATM NSAP 47.0005.80.ffe100"] {
+        assert!(matches!(with_c(bad), Err(SdpError::Malformed(_))), "{bad}");
+    }
+}

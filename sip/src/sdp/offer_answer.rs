@@ -1,10 +1,11 @@
 //! RFC 3264 offer/answer for the bridge's one audio stream.
 //!
-//! - [`answer`]: §6. The first audio `m=` line over RTP/AVP or RTP/AVPF is ours; every other line is
-//!   rejected with port 0 and its own format list (§6: "the answer MUST contain exactly the same
-//!   number of m= lines as the offer"; a rejected stream keeps its formats, §6.1). Among the offered
-//!   payload types, in the offer's order, the first that is one of our codecs wins; telephone-event
-//!   (RFC 4733) is kept at the offer's payload type. The direction is the §6.1 mirror.
+//! - [`answer`]: §6. The first audio `m=` line over RTP/AVP or RTP/AVPF is ours (the first with a
+//!   port, when an earlier one was disabled, §8.2); every other line is rejected with port 0 and
+//!   its own format list (§6: the answer has as many m= lines as the offer; a rejected stream keeps
+//!   its formats). Among the offered payload types, in the offer's order, the first that is one of
+//!   our codecs wins; telephone-event (RFC 4733) is kept at the offer's payload type. The
+//!   direction is the §6.1 mirror.
 //! - [`offer`]: §5 for an INVITE that came without SDP.
 //! - [`negotiate_answer`]: §5.2/§6 read from the offerer's side; answer lines match offer lines by
 //!   index.
@@ -21,16 +22,16 @@ use super::{
     SessionDescription,
 };
 
-/// Packet time when the peer states none (RFC 3551 §4.5: 20 ms for the audio codecs we use).
+/// Packet time when the peer states none (RFC 3551 §4.2: the default interval is 20 ms).
 const DEFAULT_PTIME_MS: u32 = 20;
 /// Packet times outside this range are treated as unstated: no phone means them, and the mixer
 /// paces on 20 ms.
 const PTIME_RANGE_MS: std::ops::RangeInclusive<u32> = 10..=200;
 /// Where we put telephone-event in our own offers (the common choice, so logs read familiarly).
 const OFFER_TELEPHONE_EVENT_PT: u8 = 101;
-/// The events we offer: DTMF 0–9 * # A–D (0–15) and flash (16), RFC 4733 §3.2.
+/// The events we offer: DTMF 0–9 * # A–D (0–15) and flash (16), RFC 4733's event codes.
 const OFFER_TELEPHONE_EVENT_FMTP: &str = "0-16";
-/// The events we accept when the offer lists none (RFC 4733 §7.1.1 default).
+/// The events we accept when the offer lists none (RFC 4733's default: the DTMF events).
 const DEFAULT_TELEPHONE_EVENT_FMTP: &str = "0-15";
 const TELEPHONE_EVENT: &str = "telephone-event";
 /// First dynamic payload type (RFC 3551 §3).
@@ -160,7 +161,7 @@ fn bridge_direction(
 }
 
 /// Pick the telephone-event payload type of a section: one at `clock_rate` if there is one
-/// (RFC 4733 §2.1 wants the audio's clock), else the first at any rate, since a DTMF-driven IVR
+/// (RFC 4733 asks for the audio's clock), else the first at any rate, since a DTMF-driven IVR
 /// without DTMF is worse than a clock mismatch the receiver can rescale.
 fn telephone_event_pt(events: &[(u8, u32)], clock_rate: u32) -> Option<u8> {
     events

@@ -93,6 +93,8 @@ struct Builder {
 }
 
 impl Builder {
+    /// One line after `v=`. An `m=` line opens a section; every later line belongs to the last
+    /// section, which is how RFC 4566 §5 scopes them (there is no way back to session level).
     fn line(&mut self, letter: char, value: &str) -> Result<(), Kind> {
         if letter == 'm' {
             let media = media_line(value)?;
@@ -104,6 +106,8 @@ impl Builder {
         }
     }
 
+    /// A line before the first `m=`. Order is not checked (see the module docs); what can appear
+    /// once is, because two `c=` or two `o=` leave no right answer to "which one".
     fn session_level(&mut self, letter: char, value: &str) -> Result<(), Kind> {
         match letter {
             'v' => Err(Kind::Duplicate),
@@ -116,6 +120,7 @@ impl Builder {
             'c' => set_once(&mut self.connection, connection_line(value)?),
             'b' => push_bounded(&mut self.bandwidths, bandwidth(value)?, MAX_REPEATED),
             't' => push_bounded(&mut self.times, timing(value)?, MAX_REPEATED),
+            // `r=` repeats the `t=` just before it; alone it means nothing.
             'r' => {
                 let timing = self.times.last_mut().ok_or(Kind::Misplaced)?;
                 push_bounded(&mut timing.repeats, value.to_owned(), MAX_REPEATED)
@@ -127,6 +132,7 @@ impl Builder {
         }
     }
 
+    /// Check what must be there and fill the defaults a sloppy peer left out.
     fn finish(self) -> Result<SessionDescription, ParseError> {
         let origin = self.origin.ok_or(ParseError::new(0, Kind::MissingOrigin))?;
         let times = if self.times.is_empty() {
@@ -169,6 +175,7 @@ fn media_level(media: &mut MediaDescription, letter: char, value: &str) -> Resul
     }
 }
 
+/// Fill a line that may appear once per level.
 fn set_once<T>(slot: &mut Option<T>, value: T) -> Result<(), Kind> {
     if slot.is_some() {
         return Err(Kind::Duplicate);
@@ -177,6 +184,7 @@ fn set_once<T>(slot: &mut Option<T>, value: T) -> Result<(), Kind> {
     Ok(())
 }
 
+/// Append to a list that has a limit, so the work per body stays bounded.
 fn push_bounded<T>(list: &mut Vec<T>, value: T, limit: usize) -> Result<(), Kind> {
     if list.len() >= limit {
         return Err(Kind::TooMany);
@@ -286,6 +294,7 @@ fn media_line(value: &str) -> Result<MediaDescription, Kind> {
         opt(preceded(char('/'), verify(dec_u16, |n| *n > 0))),
     );
     let (port, port_count) = whole(port_field, port, Kind::Port)?;
+    // Only RTP formats are numbers: `image … udptl t38` and `application … TCP/BFCP *` use names.
     if is_rtp_protocol(protocol) {
         for format in &formats {
             whole(payload_type, format, Kind::PayloadType)?;
