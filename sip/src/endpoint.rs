@@ -455,11 +455,14 @@ impl Endpoint {
             headers.push(("Allow".into(), crate::dialog::ALLOW.into()));
         }
         headers.retain(|(n, _)| !n.eq_ignore_ascii_case("content-length"));
-        let bytes = if status == response.status_code.code() {
-            let start = format!("SIP/2.0 {}", response.status_code);
-            crate::transaction::headers::serialize(&start, &headers, &response.body)
-        } else {
-            crate::transaction::headers::serialize_response(status, &headers, &response.body)
+        // Keep the parser's explanatory reason phrase ("Bad Request - Missing Call-ID"); rsip
+        // prints known codes with its variant names, so those get our standard phrase.
+        let bytes = match &response.status_code {
+            rsip::StatusCode::Other(code, reason) if *code == status && !reason.is_empty() => {
+                let start = format!("SIP/2.0 {code} {reason}");
+                crate::transaction::headers::serialize(&start, &headers, &response.body)
+            }
+            _ => crate::transaction::headers::serialize_response(status, &headers, &response.body),
         };
         self.count_status(status);
         self.send(transport, source, bytes);

@@ -72,6 +72,13 @@ fn badbranch() {
 #[test]
 fn insuf() {
     expect("insuf", &[400]);
+    let mut ep = bridge();
+    ep.handle_input(t0(), &fixture("insuf"), addr(PHONE), Transport::Udp);
+    let sent = transmits(&mut ep);
+    assert!(sent[0].payload.starts_with(b"SIP/2.0 400 Bad Request"));
+    assert_eq!(sent[0].destination, addr(PHONE));
+    assert_eq!(ep.stats().bad_requests_sent, 1);
+    assert_eq!(ep.stats().unparsable, 1);
 }
 
 #[test]
