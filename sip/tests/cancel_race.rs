@@ -1,5 +1,6 @@
 //! CANCEL (RFC 3261 §9.2): before the answer it gets 200 and the INVITE 487 (`Cancelled`);
-//! after the 200 it gets 200 and changes nothing; a CANCEL matching no INVITE gets 481.
+//! after the 200 it gets 200 and changes nothing; a CANCEL matching no INVITE gets 481. When the
+//! CANCEL and the 200 cross on the wire, the caller ACKs the 200 and sends BYE.
 
 mod common;
 
@@ -105,4 +106,61 @@ fn cancel_matching_nothing_gets_481() {
         Transport::Udp,
     );
     assert_eq!(statuses(&transmits(&mut ep)), [481]);
+}
+
+#[test]
+fn cancel_crossing_the_200_ends_with_ack_and_bye() {
+    let mut p = Pair::new();
+    let now = p.now;
+    let uac_call = p.uac.invite(
+        now,
+        "sip:721051@192.0.2.10",
+        addr(BRIDGE),
+        Transport::Udp,
+        Some(SDP_OFFER.into()),
+    );
+    p.run_for(ms(30)); // INVITE in, 100 back
+    let call = p
+        .take_uas_events()
+        .iter()
+        .find_map(|e| match e {
+            Event::IncomingCall { call, .. } => Some(*call),
+            _ => None,
+        })
+        .unwrap();
+    // Both act at the same instant: the 200 and the CANCEL cross.
+    let now = p.now;
+    p.uas.accept(now, call, SDP_ANSWER.into());
+    p.uac.hangup(now, uac_call);
+    p.run_idle();
+    let wire: Vec<String> = p.wire().into_iter().map(|(_, l)| l).collect();
+    assert_eq!(
+        wire,
+        // The 200 (INVITE) and the CANCEL cross; then the ACK and BYE, the 200 (CANCEL), the
+        // 200 (BYE).
+        ["INVITE", "100", "CANCEL", "200", "ACK", "BYE", "200", "200"]
+    );
+    assert_eq!(
+        p.take_uas_events(),
+        vec![
+            Event::CallConfirmed { call, answer: None },
+            Event::CallEnded {
+                call,
+                reason: EndReason::RemoteBye
+            }
+        ]
+    );
+    assert_eq!(
+        p.take_uac_events(),
+        vec![
+            Event::Answered {
+                call: uac_call,
+                answer: Some(SDP_ANSWER.into())
+            },
+            Event::CallEnded {
+                call: uac_call,
+                reason: EndReason::LocalBye
+            }
+        ]
+    );
 }
