@@ -1,5 +1,14 @@
 //! Fuzz target: RTP parsing (RFC 3550 §5.1, RFC 5761 demux) and the whole receive path of the
 //! conference engine (parse, telephone-event, jitter buffer, mixing tick) on arbitrary bytes.
+//!
+//! `cargo fuzz run rtp` where cargo-fuzz is installed. Without it, the same build by hand:
+//! `RUSTFLAGS="-Cpasses=sancov-module -Cllvm-args=-sanitizer-coverage-level=4
+//! -Cllvm-args=-sanitizer-coverage-inline-8bit-counters -Cllvm-args=-sanitizer-coverage-pc-table
+//! -Cllvm-args=-sanitizer-coverage-trace-compares --cfg fuzzing -Cdebug-assertions
+//! -Coverflow-checks" cargo +nightly build --release --target x86_64-unknown-linux-gnu
+//! --manifest-path fuzz/Cargo.toml --bin rtp`, then run
+//! `target/x86_64-unknown-linux-gnu/release/rtp -max_total_time=180 CORPUS_DIR`
+//! (the explicit `--target` keeps the flags off build scripts).
 #![no_main]
 
 use std::time::{Duration, Instant};
