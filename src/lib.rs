@@ -1,1 +1,162 @@
-//! placeholder
+//! Pont, a SIP conference bridge: the I/O side. The protocol cores live in the sans-IO crates
+//! (`sip`, `media`, `dialplan`); this crate owns sockets, threads, the tokio runtime, the store
+//! (sqlx), the web server (axum) and the clock.
+//!
+//! - [`config`]: `pont.toml` + `PONT_*` + flags.
+//! - [`store`]: conferences in SQLite or PostgreSQL.
+//! - [`sip_driver`]: the async shell around `sip::Endpoint`.
+//! - [`call`]: one task per call leg.
+//! - [`mixer`]: the mixer thread pool (20 ms ticks).
+//! - [`ports`]: RTP port pairs.
+//! - [`web`], [`metrics`]: `/metrics` and the status page.
+//! - [`cli`]: the `pont` command line.
+
+#![warn(missing_docs)]
+
+pub mod call;
+pub mod cli;
+pub mod config;
+pub mod metrics;
+pub mod mixer;
+pub mod ports;
+pub mod sip_driver;
+pub mod store;
+pub mod web;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::net::{TcpListener, UdpSocket};
+
+use config::Config;
+use metrics::Metrics;
+use mixer::MixerPool;
+use ports::PortAllocator;
+use sip_driver::SipHandle;
+use store::Store;
+
+/// What every call task shares.
+#[derive(Debug)]
+pub struct App {
+    /// Settings.
+    pub config: Config,
+    /// The store.
+    pub store: Store,
+    /// Counters for `/metrics`.
+    pub metrics: Arc<Metrics>,
+    /// The mixer threads.
+    pub mixers: Arc<MixerPool>,
+    /// RTP ports.
+    pub ports: Arc<PortAllocator>,
+}
+
+/// Why the bridge could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// A listen address could not be bound.
+    #[error("cannot listen for {what} on {addr}: {source}")]
+    Bind {
+        /// SIP UDP, SIP TCP or web.
+        what: &'static str,
+        /// The address.
+        addr: SocketAddr,
+        /// Why (address in use, permission denied…).
+        source: std::io::Error,
+    },
+    /// The store could not be opened.
+    #[error(transparent)]
+    Store(#[from] store::StoreError),
+    /// A thread could not be started.
+    #[error("cannot start mixer threads: {0}")]
+    Threads(std::io::Error),
+}
+
+/// A running bridge.
+#[derive(Debug)]
+pub struct Bridge {
+    /// The shared state.
+    pub app: Arc<App>,
+    /// Where SIP listens (UDP and TCP).
+    pub sip_addr: SocketAddr,
+    /// Where the web server listens.
+    pub web_addr: SocketAddr,
+    sip: SipHandle,
+    sip_task: tokio::task::JoinHandle<()>,
+}
+
+impl Bridge {
+    /// Open the store, bind every socket and start serving. Must run inside a tokio runtime.
+    pub async fn start(config: Config) -> Result<Bridge, StartError> {
+        let bind = |what, addr| move |source| StartError::Bind { what, addr, source };
+        let udp = UdpSocket::bind(config.sip)
+            .await
+            .map_err(bind("SIP (UDP)", config.sip))?;
+        // With port 0, TCP takes the port UDP got, so both transports share one address.
+        let sip_addr = udp.local_addr().map_err(bind("SIP (UDP)", config.sip))?;
+        let tcp = TcpListener::bind(sip_addr)
+            .await
+            .map_err(bind("SIP (TCP)", sip_addr))?;
+        let web = TcpListener::bind(config.web)
+            .await
+            .map_err(bind("web", config.web))?;
+        let web_addr = web.local_addr().map_err(bind("web", config.web))?;
+
+        let store = Store::open(&config.db).await?;
+        let metrics = Arc::new(Metrics::default());
+        let mixers = MixerPool::start(config.mixer_threads, Arc::clone(&metrics))
+            .map_err(StartError::Threads)?;
+        let ports = PortAllocator::new(sip_addr.ip(), config.rtp_ports, Arc::clone(&metrics));
+        let mut config = config;
+        config.sip = sip_addr;
+        let app = Arc::new(App {
+            config,
+            store,
+            metrics: Arc::clone(&metrics),
+            mixers,
+            ports,
+        });
+
+        let contact_ip = match app.config.public_ip {
+            Some(ip) => ip,
+            None if sip_addr.ip().is_unspecified() => primary_ip().unwrap_or(sip_addr.ip()),
+            None => sip_addr.ip(),
+        };
+        let mut ep_config = sip::EndpointConfig::new(SocketAddr::new(contact_ip, sip_addr.port()));
+        ep_config.user_agent = format!("Pont/{}", env!("CARGO_PKG_VERSION"));
+        ep_config.seed = rand::random();
+        let endpoint = sip::Endpoint::new(ep_config);
+        let call_app = Arc::clone(&app);
+        let (sip, sip_task) =
+            sip_driver::start(endpoint, udp, tcp, metrics, move |incoming, control| {
+                tokio::spawn(call::run(Arc::clone(&call_app), incoming, control));
+            });
+
+        let router = web::router(Arc::clone(&app));
+        tokio::spawn(async move {
+            if let Err(e) = axum::serve(web, router).await {
+                tracing::error!(error = %e, "web server stopped");
+            }
+        });
+        Ok(Bridge {
+            app,
+            sip_addr,
+            web_addr,
+            sip,
+            sip_task,
+        })
+    }
+
+    /// Hang up every call (BYE), wait briefly for the answers, and stop SIP.
+    pub async fn shutdown(self) {
+        self.sip.shutdown();
+        let _ = self.sip_task.await;
+    }
+}
+
+/// The address of the interface that carries the default route (no packet is sent: connecting a
+/// UDP socket only picks the route). Used for SIP Contact/SDP when listening on 0.0.0.0.
+fn primary_ip() -> Option<std::net::IpAddr> {
+    let s = std::net::UdpSocket::bind("0.0.0.0:0").ok()?;
+    s.connect("192.0.2.1:9").ok()?;
+    s.local_addr().ok().map(|a| a.ip())
+}

@@ -1,1 +1,5 @@
-fn main() {}
+//! The `pont` binary: everything is in the library (`pont::cli`).
+
+fn main() -> std::process::ExitCode {
+    pont::cli::main()
+}

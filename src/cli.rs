@@ -1,0 +1,309 @@
+//! The `pont` command line: `pont serve` (the default) and `pont conference add|list|remove`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use clap::{Args, Parser, Subcommand};
+use time::format_description::well_known::Rfc3339;
+use time::{OffsetDateTime, PrimitiveDateTime};
+
+use crate::config::{self, Config, FileConfig};
+use crate::store::{NewConference, Store};
+use crate::Bridge;
+
+/// Pont, a SIP conference bridge.
+#[derive(Debug, Parser)]
+#[command(name = "pont", version, about)]
+pub struct Cli {
+    #[command(flatten)]
+    common: Common,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+/// Options every command reads (flags beat `PONT_*` variables, which beat the file).
+#[derive(Debug, Args)]
+struct Common {
+    /// TOML configuration file.
+    #[arg(long, env = "PONT_CONFIG", global = true)]
+    config: Option<PathBuf>,
+    /// Database URL (sqlite://FILE or postgres://…) [default: sqlite://pont.db].
+    #[arg(long, env = "PONT_DB", global = true)]
+    db: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the bridge (the default).
+    Serve(ServeArgs),
+    /// Manage conferences.
+    #[command(subcommand)]
+    Conference(ConferenceCmd),
+}
+
+#[derive(Debug, Args, Default)]
+struct ServeArgs {
+    /// SIP listen address, UDP and TCP [default: 0.0.0.0:5060].
+    #[arg(long, env = "PONT_SIP")]
+    sip: Option<String>,
+    /// RTP port range [default: 40000-40999].
+    #[arg(long, env = "PONT_RTP_PORTS")]
+    rtp_ports: Option<String>,
+    /// Web listen address (metrics, portal) [default: 127.0.0.1:8080].
+    #[arg(long, env = "PONT_WEB")]
+    web: Option<String>,
+    /// Address to advertise in SDP and Contact (when behind NAT or listening on 0.0.0.0).
+    #[arg(long, env = "PONT_PUBLIC_IP")]
+    public_ip: Option<String>,
+    /// Mixer threads [default: one per core].
+    #[arg(long, env = "PONT_MIXER_THREADS")]
+    mixer_threads: Option<usize>,
+}
+
+#[derive(Debug, Subcommand)]
+enum ConferenceCmd {
+    /// Book a conference and print it.
+    Add(AddArgs),
+    /// List every conference.
+    List,
+    /// Remove the conference(s) with this number (or id).
+    Remove {
+        /// Conference number or id.
+        #[arg(long)]
+        number: String,
+    },
+}
+
+#[derive(Debug, Args)]
+struct AddArgs {
+    /// The number callers dial (digits).
+    #[arg(long)]
+    number: String,
+    /// The access code (digits).
+    #[arg(long)]
+    code: String,
+    /// Title.
+    #[arg(long, default_value = "Conference")]
+    title: String,
+    /// Start, RFC 3339 (`2026-11-23T14:00:00+01:00`) or `YYYY-MM-DDTHH:MM` in UTC [default: now].
+    #[arg(long)]
+    start: Option<String>,
+    /// Duration in minutes.
+    #[arg(long, default_value_t = 60)]
+    duration: i64,
+    /// Most participants at once.
+    #[arg(long, default_value_t = 20)]
+    capacity: i64,
+}
+
+/// Entry point used by `main`.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("PONT_LOG")
+                .unwrap_or_else(|_| "info,sqlx=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("pont: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("pont: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let file = match &cli.common.config {
+        Some(path) => FileConfig::load(path)?,
+        None => FileConfig::default(),
+    };
+    let db = cli
+        .common
+        .db
+        .clone()
+        .or(file.db.clone())
+        .unwrap_or_else(|| config::DEFAULT_DB.to_string());
+    match cli.command {
+        None => serve(ServeArgs::default(), file, db).await,
+        Some(Command::Serve(args)) => serve(args, file, db).await,
+        Some(Command::Conference(cmd)) => conference(cmd, &db).await,
+    }
+}
+
+/// Merge flags/env (already merged by clap) over the file over the defaults.
+fn resolve(args: ServeArgs, file: FileConfig, db: String) -> Result<Config, config::ConfigError> {
+    let pick = |flag: Option<String>, file: Option<String>, default: &str| {
+        flag.or(file).unwrap_or_else(|| default.to_string())
+    };
+    let public_ip = match args.public_ip.or(file.public_ip) {
+        Some(s) => Some(s.trim().parse().map_err(|_| config::ConfigError::Address {
+            what: "public-ip",
+            value: s.clone(),
+        })?),
+        None => None,
+    };
+    Ok(Config {
+        sip: config::parse_addr("sip", &pick(args.sip, file.sip, config::DEFAULT_SIP))?,
+        rtp_ports: config::parse_port_range(&pick(
+            args.rtp_ports,
+            file.rtp_ports,
+            config::DEFAULT_RTP_PORTS,
+        ))?,
+        web: config::parse_addr("web", &pick(args.web, file.web, config::DEFAULT_WEB))?,
+        db,
+        public_ip,
+        mixer_threads: args
+            .mixer_threads
+            .or(file.mixer_threads)
+            .unwrap_or_else(|| {
+                std::thread::available_parallelism()
+                    .map(|n| n.get())
+                    .unwrap_or(1)
+            }),
+    })
+}
+
+async fn serve(args: ServeArgs, file: FileConfig, db: String) -> anyhow::Result<()> {
+    let config = resolve(args, file, db)?;
+    let (low, high) = config.rtp_ports;
+    let db_shown = config.db.clone();
+    let bridge = Bridge::start(config).await?;
+    println!("pont {} listening:", env!("CARGO_PKG_VERSION"));
+    println!("  SIP  udp+tcp  {}", bridge.sip_addr);
+    println!("  RTP  udp      {low}-{high}");
+    println!("  web  http://{}/  (metrics at /metrics)", bridge.web_addr);
+    println!("  db   {db_shown}");
+    tokio::signal::ctrl_c().await?;
+    tracing::info!("shutting down: hanging up every call");
+    bridge.shutdown().await;
+    Ok(())
+}
+
+fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// Parse `--start`: RFC 3339, or `YYYY-MM-DDTHH:MM` / `YYYY-MM-DD HH:MM` taken as UTC.
+fn parse_start(text: &str) -> anyhow::Result<i64> {
+    if let Ok(t) = OffsetDateTime::parse(text, &Rfc3339) {
+        return Ok(t.unix_timestamp());
+    }
+    let format = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]");
+    let t = PrimitiveDateTime::parse(&text.replacen(' ', "T", 1), &format).map_err(|_| {
+        anyhow::anyhow!("--start {text:?}: expected RFC 3339 or YYYY-MM-DDTHH:MM (UTC)")
+    })?;
+    Ok(t.assume_utc().unix_timestamp())
+}
+
+fn format_time(unix: i64) -> String {
+    OffsetDateTime::from_unix_timestamp(unix)
+        .ok()
+        .and_then(|t| t.format(&Rfc3339).ok())
+        .unwrap_or_else(|| unix.to_string())
+}
+
+async fn conference(cmd: ConferenceCmd, db: &str) -> anyhow::Result<()> {
+    let store = Store::open(db).await?;
+    match cmd {
+        ConferenceCmd::Add(a) => {
+            let starts_at = match &a.start {
+                Some(s) => parse_start(s)?,
+                None => unix_now(),
+            };
+            let c = store
+                .add_conference(
+                    &NewConference {
+                        number: a.number,
+                        title: a.title,
+                        access_code: a.code,
+                        starts_at,
+                        duration_minutes: a.duration,
+                        capacity: a.capacity,
+                    },
+                    unix_now(),
+                )
+                .await?;
+            println!("conference {} \"{}\"", c.number, c.title);
+            println!("  id          {}", c.id);
+            println!("  access code {}", c.access_code);
+            println!("  start       {}", format_time(c.starts_at));
+            println!("  end         {}", format_time(c.ends_at));
+            println!("  capacity    {}", c.capacity);
+        }
+        ConferenceCmd::List => {
+            let all = store.list_conferences().await?;
+            if all.is_empty() {
+                println!("no conferences");
+            }
+            for c in all {
+                println!(
+                    "{}\t{}\t{}\t{}\tcode {}\tcapacity {}",
+                    c.number,
+                    format_time(c.starts_at),
+                    format_time(c.ends_at),
+                    c.title,
+                    c.access_code,
+                    c.capacity
+                );
+            }
+        }
+        ConferenceCmd::Remove { number } => {
+            let n = store.remove_conference(&number).await?;
+            if n == 0 {
+                anyhow::bail!("no conference with number or id {number}");
+            }
+            println!("removed {n} conference(s)");
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn start_formats() {
+        assert_eq!(
+            parse_start("2026-11-23T14:00:00+01:00").unwrap(),
+            1_795_438_800
+        );
+        assert_eq!(parse_start("2026-11-23T13:00").unwrap(), 1_795_438_800);
+        assert_eq!(parse_start("2026-11-23 13:00").unwrap(), 1_795_438_800);
+        assert!(parse_start("tomorrow").is_err());
+    }
+
+    #[test]
+    fn flags_beat_file_beats_defaults() {
+        let file = FileConfig {
+            sip: Some("127.0.0.1:5070".into()),
+            web: Some("127.0.0.1:8081".into()),
+            ..FileConfig::default()
+        };
+        let args = ServeArgs {
+            sip: Some("127.0.0.1:5080".into()),
+            ..ServeArgs::default()
+        };
+        let c = resolve(args, file, "sqlite://x.db".into()).unwrap();
+        assert_eq!(c.sip.to_string(), "127.0.0.1:5080");
+        assert_eq!(c.web.to_string(), "127.0.0.1:8081");
+        assert_eq!(c.rtp_ports, (40000, 40999));
+    }
+}

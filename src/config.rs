@@ -1,0 +1,164 @@
+//! Configuration: `pont.toml` (optional), then `PONT_*` environment variables, then command-line
+//! flags, in that order of strength (clap merges the last two; the file fills what neither gave).
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// Default SIP listen address (UDP and TCP).
+pub const DEFAULT_SIP: &str = "0.0.0.0:5060";
+/// Default RTP port range.
+pub const DEFAULT_RTP_PORTS: &str = "40000-40999";
+/// Default web listen address.
+pub const DEFAULT_WEB: &str = "127.0.0.1:8080";
+/// Default store.
+pub const DEFAULT_DB: &str = "sqlite://pont.db";
+
+/// A configuration value that does not make sense.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML for our keys.
+    #[error("config file {path}: {message}")]
+    Toml {
+        /// The file.
+        path: PathBuf,
+        /// The TOML error, as text (it names the line).
+        message: String,
+    },
+    /// An address is not `IP:PORT`.
+    #[error("{what}: {value:?} is not an address of the form IP:PORT")]
+    Address {
+        /// Which setting.
+        what: &'static str,
+        /// The value given.
+        value: String,
+    },
+    /// The RTP range is not `LOW-HIGH` with 1024 ≤ LOW < HIGH ≤ 65535 and room for a pair.
+    #[error(
+        "rtp-ports: {0:?} is not a range LOW-HIGH of at least two ports between 1024 and 65535"
+    )]
+    RtpPorts(String),
+}
+
+/// The keys `pont.toml` may hold (all optional).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    /// SIP listen address.
+    pub sip: Option<String>,
+    /// RTP port range `LOW-HIGH`.
+    pub rtp_ports: Option<String>,
+    /// Web listen address.
+    pub web: Option<String>,
+    /// Database URL.
+    pub db: Option<String>,
+    /// Address put in SDP `c=` and SIP Contact when listening on 0.0.0.0.
+    pub public_ip: Option<String>,
+    /// Mixer threads (default: one per core).
+    pub mixer_threads: Option<usize>,
+}
+
+impl FileConfig {
+    /// Read a TOML file.
+    pub fn load(path: &Path) -> Result<FileConfig, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        toml::from_str(&text).map_err(|e| ConfigError::Toml {
+            path: path.to_owned(),
+            message: e.to_string(),
+        })
+    }
+}
+
+/// The bridge's settings once every source is merged and checked.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// SIP listen address (UDP and TCP).
+    pub sip: SocketAddr,
+    /// RTP ports: even ports for RTP, the next odd one for RTCP.
+    pub rtp_ports: (u16, u16),
+    /// Web (metrics, portal) listen address.
+    pub web: SocketAddr,
+    /// Database URL.
+    pub db: String,
+    /// Address advertised in SDP and Contact; `None` = derived from the SIP address or the
+    /// interface that reaches the caller.
+    pub public_ip: Option<std::net::IpAddr>,
+    /// Number of mixer threads.
+    pub mixer_threads: usize,
+}
+
+/// Parse `IP:PORT`.
+pub fn parse_addr(what: &'static str, value: &str) -> Result<SocketAddr, ConfigError> {
+    value.trim().parse().map_err(|_| ConfigError::Address {
+        what,
+        value: value.to_string(),
+    })
+}
+
+/// Parse `LOW-HIGH`.
+pub fn parse_port_range(value: &str) -> Result<(u16, u16), ConfigError> {
+    let bad = || ConfigError::RtpPorts(value.to_string());
+    let (low, high) = value.trim().split_once('-').ok_or_else(bad)?;
+    let low: u16 = low.trim().parse().map_err(|_| bad())?;
+    let high: u16 = high.trim().parse().map_err(|_| bad())?;
+    // A call needs an even RTP port and the odd RTCP port above it.
+    let first_even = low + (low % 2);
+    if low < 1024 || high <= low || first_even.checked_add(1).is_none_or(|odd| odd > high) {
+        return Err(bad());
+    }
+    Ok((low, high))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn port_ranges() {
+        assert_eq!(parse_port_range("40000-40999").unwrap(), (40000, 40999));
+        assert_eq!(parse_port_range(" 2000 - 2001 ").unwrap(), (2000, 2001));
+        for bad in [
+            "",
+            "40000",
+            "40999-40000",
+            "80-90",
+            "2001-2002",
+            "a-b",
+            "40000-70000",
+        ] {
+            assert!(parse_port_range(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn addresses() {
+        assert!(parse_addr("sip", "127.0.0.1:5060").is_ok());
+        assert!(parse_addr("sip", "[::1]:5060").is_ok());
+        let e = parse_addr("sip", "localhost").unwrap_err().to_string();
+        assert!(e.contains("IP:PORT"), "{e}");
+    }
+
+    #[test]
+    fn file_rejects_unknown_keys() {
+        let dir = std::env::temp_dir().join(format!("pont-cfg-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("pont.toml");
+        std::fs::write(&path, "sip = \"127.0.0.1:5070\"\nweb = \"127.0.0.1:9\"\n").unwrap();
+        let cfg = FileConfig::load(&path).unwrap();
+        assert_eq!(cfg.sip.as_deref(), Some("127.0.0.1:5070"));
+        std::fs::write(&path, "sipp = 1\n").unwrap();
+        assert!(FileConfig::load(&path).is_err());
+    }
+}

@@ -1,0 +1,89 @@
+//! Process-wide counters and gauges, rendered as Prometheus text at `/metrics`.
+//!
+//! Plain atomics: the mixer threads bump them without locks, and a scrape reads them relaxed
+//! (a scrape is a snapshot; exact cross-counter consistency is not needed).
+
+use std::fmt::Write;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+
+/// Declares the metrics struct, its instance and the Prometheus rendering in one place, so a
+/// metric cannot be added without its help text.
+macro_rules! metrics {
+    ($( $kind:ident $name:ident : $help:literal ),* $(,)?) => {
+        /// Every metric the bridge exports.
+        #[derive(Debug, Default)]
+        pub struct Metrics {
+            $( #[doc = $help] pub $name: metrics!(@ty $kind), )*
+        }
+
+        impl Metrics {
+            /// Prometheus text exposition format 0.0.4.
+            pub fn render(&self) -> String {
+                let mut out = String::with_capacity(4096);
+                $(
+                    let _ = writeln!(out, "# HELP pont_{} {}", stringify!($name), $help);
+                    let _ = writeln!(out, "# TYPE pont_{} {}", stringify!($name), metrics!(@kind $kind));
+                    let _ = writeln!(out, "pont_{} {}", stringify!($name), self.$name.load(Ordering::Relaxed));
+                )*
+                out
+            }
+        }
+    };
+    (@ty counter) => { AtomicU64 };
+    (@ty gauge) => { AtomicI64 };
+    (@kind counter) => { "counter" };
+    (@kind gauge) => { "gauge" };
+}
+
+metrics! {
+    counter sip_messages_received_total: "SIP messages received (UDP datagrams and TCP frames).",
+    counter sip_messages_dropped_total: "SIP messages dropped unanswered (unparsable, or no usable Via).",
+    counter sip_bad_requests_total: "SIP requests answered 400/505 because they were malformed.",
+    counter sip_tcp_framing_errors_total: "TCP connections closed because their byte stream could not be framed.",
+    counter calls_total: "Calls offered (new INVITEs).",
+    counter calls_rejected_total: "Calls answered with a final error status.",
+    gauge calls_active: "Calls in progress.",
+    gauge conferences_active: "Conferences with at least one participant.",
+    gauge participants_active: "Participants in conferences.",
+    counter rtp_packets_received_total: "RTP and RTCP packets received.",
+    counter rtp_packets_sent_total: "RTP and RTCP packets sent.",
+    counter rtp_packets_dropped_total: "Received packets dropped before the mixer (queue full, unknown leg).",
+    counter rtp_send_errors_total: "Packets that could not be sent (socket buffer full, unreachable).",
+    counter mixer_ticks_total: "Mixer ticks run (one per 20 ms per mixer thread).",
+    counter mixer_tick_overruns_total: "Mixer ticks that ended after their deadline.",
+    counter mixer_tick_busy_micros_total: "Microseconds the mixer threads spent working (not sleeping).",
+    gauge rtp_ports_in_use: "RTP port pairs allocated.",
+}
+
+/// Add one to a counter.
+pub fn inc(counter: &AtomicU64) {
+    counter.fetch_add(1, Ordering::Relaxed);
+}
+
+/// Move a gauge by `delta`.
+pub fn add(gauge: &AtomicI64, delta: i64) {
+    gauge.fetch_add(delta, Ordering::Relaxed);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_prometheus_text() {
+        let m = Metrics::default();
+        inc(&m.calls_total);
+        add(&m.calls_active, 2);
+        add(&m.calls_active, -1);
+        let text = m.render();
+        assert!(
+            text.contains("# TYPE pont_calls_total counter\npont_calls_total 1\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("# TYPE pont_calls_active gauge\npont_calls_active 1\n"),
+            "{text}"
+        );
+        assert!(text.contains("# HELP pont_mixer_tick_overruns_total "));
+    }
+}

@@ -1,0 +1,370 @@
+//! The store: conferences (and, in later issues, bookings, attendance, outbox) in SQLite by
+//! default or PostgreSQL by URL, through one sqlx `AnyPool` and one set of migrations.
+//!
+//! Times are Unix seconds (UTC) in BIGINT columns so that both databases read them the same way.
+//! SQLite runs in WAL mode with a busy timeout, so the CLI can change the store while the bridge
+//! runs and the bridge sees the change on its next lookup (there is no cache to invalidate).
+
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, Row};
+
+/// How early before its start a conference can be joined (DESIGN: 10 minutes, configurable later).
+pub const EARLY_JOIN_SECS: i64 = 10 * 60;
+
+/// A store failure.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database could not be reached or opened.
+    #[error("cannot open database {url}: {source}")]
+    Connect {
+        /// The URL (without password).
+        url: String,
+        /// Why.
+        source: sqlx::Error,
+    },
+    /// The migrations failed.
+    #[error("database migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A query failed.
+    #[error("database error: {0}")]
+    Query(#[from] sqlx::Error),
+    /// The conference number is taken by a conference that overlaps in time.
+    #[error("conference number {0} is already used by a conference at an overlapping time")]
+    NumberTaken(String),
+    /// A field is out of range.
+    #[error("{0}")]
+    Invalid(&'static str),
+}
+
+/// A conference as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Conference {
+    /// Opaque id.
+    pub id: String,
+    /// The number callers dial.
+    pub number: String,
+    /// Title.
+    pub title: String,
+    /// Access code (used by the IVR).
+    pub access_code: String,
+    /// Start, Unix seconds.
+    pub starts_at: i64,
+    /// End, Unix seconds.
+    pub ends_at: i64,
+    /// Most participants at once.
+    pub capacity: i64,
+}
+
+/// A new conference to store.
+#[derive(Debug, Clone)]
+pub struct NewConference {
+    /// The number callers dial (digits).
+    pub number: String,
+    /// Title.
+    pub title: String,
+    /// Access code (digits).
+    pub access_code: String,
+    /// Start, Unix seconds.
+    pub starts_at: i64,
+    /// Length in minutes.
+    pub duration_minutes: i64,
+    /// Most participants at once.
+    pub capacity: i64,
+}
+
+/// The store handle (cheap to clone).
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: AnyPool,
+}
+
+/// Hide the password of a URL for messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            let user = userinfo.split(':').next().unwrap_or("");
+            format!("{}{}:***{}", &url[..scheme + 3], user, &url[at..])
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// SQLite URLs get `mode=rwc` so the file is created on first run.
+fn normalise_url(url: &str) -> String {
+    if url.starts_with("sqlite:") && !url.contains("mode=") && !url.contains(":memory:") {
+        let sep = if url.contains('?') { '&' } else { '?' };
+        format!("{url}{sep}mode=rwc")
+    } else {
+        url.to_string()
+    }
+}
+
+impl Store {
+    /// Connect and run the migrations.
+    pub async fn open(url: &str) -> Result<Store, StoreError> {
+        sqlx::any::install_default_drivers();
+        let is_sqlite = url.starts_with("sqlite:");
+        let connect_err = |source| StoreError::Connect {
+            url: redact(url),
+            source,
+        };
+        let options: AnyConnectOptions = normalise_url(url).parse().map_err(connect_err)?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(if is_sqlite { 4 } else { 10 })
+            .acquire_timeout(Duration::from_secs(5))
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    if is_sqlite {
+                        // WAL lets the CLI write while the bridge reads; the busy timeout makes
+                        // concurrent writers wait instead of failing.
+                        sqlx::query("PRAGMA journal_mode=WAL")
+                            .execute(&mut *conn)
+                            .await?;
+                        sqlx::query("PRAGMA busy_timeout=5000")
+                            .execute(&mut *conn)
+                            .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await
+            .map_err(connect_err)?;
+        sqlx::migrate!("./migrations").run(&pool).await?;
+        Ok(Store { pool })
+    }
+
+    /// Store a conference, refusing a number already used by an overlapping conference.
+    pub async fn add_conference(
+        &self,
+        new: &NewConference,
+        now: i64,
+    ) -> Result<Conference, StoreError> {
+        if new.number.is_empty()
+            || !new.number.bytes().all(|b| b.is_ascii_digit())
+            || new.number.len() > 16
+        {
+            return Err(StoreError::Invalid(
+                "the conference number must be 1 to 16 digits",
+            ));
+        }
+        if new.access_code.is_empty()
+            || !new.access_code.bytes().all(|b| b.is_ascii_digit())
+            || new.access_code.len() > 16
+        {
+            return Err(StoreError::Invalid(
+                "the access code must be 1 to 16 digits",
+            ));
+        }
+        if !(1..=24 * 60).contains(&new.duration_minutes) {
+            return Err(StoreError::Invalid(
+                "the duration must be 1 to 1440 minutes",
+            ));
+        }
+        if !(1..=1000).contains(&new.capacity) {
+            return Err(StoreError::Invalid("the capacity must be 1 to 1000"));
+        }
+        let conf = Conference {
+            id: new_id(),
+            number: new.number.clone(),
+            title: new.title.clone(),
+            access_code: new.access_code.clone(),
+            starts_at: new.starts_at,
+            ends_at: new.starts_at + new.duration_minutes * 60,
+            capacity: new.capacity,
+        };
+        let mut tx = self.pool.begin().await?;
+        // Overlap includes the early-join window, since a caller may reach either conference then.
+        let clash = sqlx::query(
+            "SELECT COUNT(*) FROM conferences WHERE number = $1 AND starts_at - $2 < $3 AND $4 - $2 < ends_at",
+        )
+        .bind(&conf.number)
+        .bind(EARLY_JOIN_SECS)
+        .bind(conf.ends_at)
+        .bind(conf.starts_at)
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get::<i64, _>(0)?;
+        if clash > 0 {
+            return Err(StoreError::NumberTaken(conf.number));
+        }
+        sqlx::query(
+            "INSERT INTO conferences (id, number, title, access_code, starts_at, ends_at, capacity, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(&conf.id)
+        .bind(&conf.number)
+        .bind(&conf.title)
+        .bind(&conf.access_code)
+        .bind(conf.starts_at)
+        .bind(conf.ends_at)
+        .bind(conf.capacity)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(conf)
+    }
+
+    /// Every conference, by start.
+    pub async fn list_conferences(&self) -> Result<Vec<Conference>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM conferences ORDER BY starts_at, number"
+        ))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(row_to_conference).collect()
+    }
+
+    /// Remove the conferences with this number (or this id). Returns how many went.
+    pub async fn remove_conference(&self, number_or_id: &str) -> Result<u64, StoreError> {
+        let done = sqlx::query("DELETE FROM conferences WHERE number = $1 OR id = $1")
+            .bind(number_or_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
+
+    /// The conference a caller dialling `number` at `now` reaches: open from `EARLY_JOIN_SECS`
+    /// before its start until its end.
+    pub async fn find_open(
+        &self,
+        number: &str,
+        now: i64,
+    ) -> Result<Option<Conference>, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM conferences WHERE number = $1 AND starts_at - $2 <= $3 AND $3 < ends_at \
+             ORDER BY starts_at LIMIT 1"
+        ))
+        .bind(number)
+        .bind(EARLY_JOIN_SECS)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(row_to_conference).transpose()
+    }
+}
+
+const COLUMNS: &str = "id, number, title, access_code, starts_at, ends_at, capacity";
+
+fn row_to_conference(row: &sqlx::any::AnyRow) -> Result<Conference, StoreError> {
+    Ok(Conference {
+        id: row.try_get(0)?,
+        number: row.try_get(1)?,
+        title: row.try_get(2)?,
+        access_code: row.try_get(3)?,
+        starts_at: row.try_get(4)?,
+        ends_at: row.try_get(5)?,
+        capacity: row.try_get(6)?,
+    })
+}
+
+/// A random id (128 bits, hex).
+fn new_id() -> String {
+    format!("{:032x}", rand::random::<u128>())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn weekly(start: i64) -> NewConference {
+        NewConference {
+            number: "721051".into(),
+            title: "Weekly".into(),
+            access_code: "1289".into(),
+            starts_at: start,
+            duration_minutes: 60,
+            capacity: 20,
+        }
+    }
+
+    async fn temp_store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("t.db").display());
+        let store = Store::open(&url).await.unwrap();
+        (dir, store)
+    }
+
+    #[tokio::test]
+    async fn add_find_list_remove() {
+        let (_dir, store) = temp_store().await;
+        let t = 1_800_000_000;
+        let c = store.add_conference(&weekly(t), t).await.unwrap();
+        assert_eq!(c.ends_at, t + 3600);
+        assert_eq!(
+            store
+                .find_open("721051", t - EARLY_JOIN_SECS - 1)
+                .await
+                .unwrap(),
+            None
+        );
+        assert_eq!(
+            store
+                .find_open("721051", t - EARLY_JOIN_SECS)
+                .await
+                .unwrap()
+                .as_ref(),
+            Some(&c)
+        );
+        assert_eq!(
+            store.find_open("721051", t + 3599).await.unwrap().as_ref(),
+            Some(&c)
+        );
+        assert_eq!(store.find_open("721051", t + 3600).await.unwrap(), None);
+        assert_eq!(store.find_open("721052", t).await.unwrap(), None);
+        assert_eq!(store.list_conferences().await.unwrap(), vec![c]);
+        assert_eq!(store.remove_conference("721051").await.unwrap(), 1);
+        assert!(store.list_conferences().await.unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn overlapping_number_refused() {
+        let (_dir, store) = temp_store().await;
+        let t = 1_800_000_000;
+        store.add_conference(&weekly(t), t).await.unwrap();
+        let err = store
+            .add_conference(&weekly(t + 1800), t)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StoreError::NumberTaken(_)), "{err}");
+        // Ends at t+3600; a conference starting 10 min later would share the early-join window.
+        assert!(store
+            .add_conference(&weekly(t + 3600 + 300), t)
+            .await
+            .is_err());
+        store
+            .add_conference(&weekly(t + 3600 + EARLY_JOIN_SECS), t)
+            .await
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn bad_fields_refused() {
+        let (_dir, store) = temp_store().await;
+        let mut c = weekly(0);
+        c.number = "72a".into();
+        assert!(matches!(
+            store.add_conference(&c, 0).await,
+            Err(StoreError::Invalid(_))
+        ));
+        let mut c = weekly(0);
+        c.capacity = 0;
+        assert!(matches!(
+            store.add_conference(&c, 0).await,
+            Err(StoreError::Invalid(_))
+        ));
+    }
+
+    #[test]
+    fn redacts_passwords() {
+        assert_eq!(
+            redact("postgres://pont:secret@db/pont"),
+            "postgres://pont:***@db/pont"
+        );
+        assert_eq!(redact("sqlite://pont.db"), "sqlite://pont.db");
+    }
+}
