@@ -3,11 +3,12 @@
 //!
 //! rsip 0.4 only reads the simplest spelling of a message (no folding, no compact names, no LWS
 //! around separators) and its URI parser rejects valid URIs (RFC 4475 esc01, semiuri, intmeth).
-//! So [`parse`] does the lexical work itself ([`grammar`]): it cuts the message, checks the
-//! start line, the mandatory and single-value headers, CSeq and Content-Length, rewrites every
-//! header in canonical spelling (one value per line), and builds the `rsip` message from those
-//! parts. rsip's nom tokenizer never sees the raw bytes, and every slice is bounds-checked, so
-//! nothing here can panic on any input (the fuzz target and `tests/rfc4475.rs` hold us to it).
+//! So [`parse`] does the lexical work itself (in the private `grammar` module): it cuts the
+//! message, checks the start line, the mandatory and single-value headers, CSeq and
+//! Content-Length, rewrites every header in canonical spelling (one value per line), and builds
+//! the `rsip` message from those parts. rsip's nom tokenizer never sees the raw bytes, and
+//! every slice is bounds-checked, so nothing here can panic on any input (the fuzz targets and
+//! `tests/message_fuzz_smoke.rs` hold us to it).
 //!
 //! Two limits of rsip 0.4 shape the API: its `Method` is a closed enum, so a request with an
 //! extension method is [`ParseError::UnknownMethod`] (answered 501 by [`error_response`], RFC 3261
