@@ -326,3 +326,35 @@ fn error_responses_of_invalid_requests() {
         );
     }
 }
+
+#[test]
+fn over_a_stream() {
+    use sip::framing::{FramingError, StreamFramer};
+    let framed = |file: &str| {
+        let mut framer = StreamFramer::new();
+        framer.push(&load(file));
+        let first = framer.next_message();
+        (first, framer.buffered())
+    };
+    // §3.1.2.2: over TCP, wait for the 9999 announced bytes.
+    assert_eq!(framed("clerr.dat").0, Ok(None));
+    // §3.1.2.3 / §3.3.9: framing errors close the connection.
+    assert_eq!(framed("ncl.dat").0, Err(FramingError::InvalidContentLength));
+    assert_eq!(
+        framed("mcl01.dat").0,
+        Err(FramingError::RepeatedContentLength)
+    );
+    // §3.4.1: without Content-Length a stream cannot be framed.
+    assert_eq!(
+        framed("inv2543.dat").0,
+        Err(FramingError::MissingContentLength)
+    );
+    // §3.1.1.8: on a stream the REGISTER ends at its Content-Length; the next bytes wait.
+    let (first, rest) = framed("dblreq.dat");
+    let register = first.unwrap().unwrap();
+    assert!(parse(&register).unwrap().body().is_empty());
+    assert!(rest > 0);
+    // §3.1.1.11: the binary body is cut by Content-Length, NUL bytes and all.
+    let mpart = framed("mpart01.dat").0.unwrap().unwrap();
+    assert_eq!(parse(&mpart).unwrap().body().len(), 553);
+}

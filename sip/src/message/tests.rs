@@ -319,3 +319,23 @@ From: <sip:a@e>;tag=1\r\nCall-ID: c\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r
     };
     assert_eq!(r.status_code.code(), 180);
 }
+
+#[test]
+fn contact_star_and_multi_valued_headers() {
+    let star = with("Content-Length: 0", "Contact: *\r\nContent-Length: 0");
+    assert_eq!(header_values(parse(&star).unwrap().headers(), "m"), ["*"]);
+    let two = with(
+        "Content-Length: 0",
+        "Route: <sip:p1@example.com;lr>, \"P 2\" <sip:p2@example.com;lr>\r\nContent-Length: 0",
+    );
+    let routes = header_values(parse(&two).unwrap().headers(), "Route");
+    assert_eq!(
+        routes,
+        ["<sip:p1@example.com;lr>", "\"P 2\" <sip:p2@example.com;lr>"]
+    );
+    let empty = with(
+        "Content-Length: 0",
+        "Route: <sip:p1@example.com>,,\r\nContent-Length: 0",
+    );
+    assert_eq!(reject(&empty), ParseError::InvalidHeader(HeaderKind::Route));
+}
