@@ -39,6 +39,8 @@ metrics! {
     counter sip_messages_received_total: "SIP messages received (UDP datagrams and TCP frames).",
     counter sip_messages_dropped_total: "SIP messages dropped unanswered (unparsable, or no usable Via).",
     counter sip_bad_requests_total: "SIP requests answered 400/505 because they were malformed.",
+    counter sip_retransmissions_total: "SIP messages retransmitted by the transaction layer (UDP).",
+    counter sip_transaction_timeouts_total: "SIP transactions that timed out (timers B/F/H).",
     counter sip_tcp_framing_errors_total: "TCP connections closed because their byte stream could not be framed.",
     counter calls_total: "Calls offered (new INVITEs).",
     counter calls_rejected_total: "Calls answered with a final error status.",

@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -206,6 +207,12 @@ impl Driver {
 
     /// Send what the endpoint produced and route its events.
     async fn flush(&mut self) {
+        let stats = self.endpoint.stats();
+        let m = &self.metrics;
+        m.sip_messages_dropped_total.store(stats.dropped, Relaxed);
+        m.sip_bad_requests_total.store(stats.bad_requests_sent, Relaxed);
+        m.sip_retransmissions_total.store(stats.retransmissions_sent, Relaxed);
+        m.sip_transaction_timeouts_total.store(stats.transaction_timeouts, Relaxed);
         while let Some(t) = self.endpoint.poll_transmit() {
             self.transmit(t).await;
         }
