@@ -227,7 +227,7 @@ pub async fn run(app: Arc<App>, incoming: IncomingCall, mut ctl: CallControl) {
                         let n = answer
                             .as_deref()
                             .ok_or(SdpError::NoAudio)
-                            .and_then(|body| SessionDescription::parse(body))
+                            .and_then(SessionDescription::parse)
                             .and_then(|a| sdp::negotiate_answer(&offer, &a));
                         match n.ok().and_then(|n| join_media(&seat, leg, &ports, &n, ssrc, &events_tx).map(|r| (n, r))) {
                             Some((n, receivers)) => {

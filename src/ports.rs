@@ -65,7 +65,7 @@ impl PortAllocator {
 
     /// How many pairs the range holds.
     pub fn capacity(&self) -> usize {
-        usize::from((self.high - self.low + 1) / 2)
+        usize::from((self.high - self.low).div_ceil(2))
     }
 
     /// Bind the next free pair, or `None` when the range is exhausted.
