@@ -210,9 +210,12 @@ impl Driver {
         let stats = self.endpoint.stats();
         let m = &self.metrics;
         m.sip_messages_dropped_total.store(stats.dropped, Relaxed);
-        m.sip_bad_requests_total.store(stats.bad_requests_sent, Relaxed);
-        m.sip_retransmissions_total.store(stats.retransmissions_sent, Relaxed);
-        m.sip_transaction_timeouts_total.store(stats.transaction_timeouts, Relaxed);
+        m.sip_bad_requests_total
+            .store(stats.bad_requests_sent, Relaxed);
+        m.sip_retransmissions_total
+            .store(stats.retransmissions_sent, Relaxed);
+        m.sip_transaction_timeouts_total
+            .store(stats.transaction_timeouts, Relaxed);
         while let Some(t) = self.endpoint.poll_transmit() {
             self.transmit(t).await;
         }
