@@ -16,7 +16,7 @@ use std::thread;
 use std::time::{Duration, Instant, SystemTime};
 
 use crossbeam_channel::{bounded, unbounded, Receiver, Sender, TrySendError};
-use media::{ConferenceEngine, LegConfig, LegId, MediaEvent, PacketKind};
+use media::{ConferenceEngine, EngineStats, LegConfig, LegId, LegStats, MediaEvent, PacketKind};
 use tokio::sync::mpsc::UnboundedSender;
 
 use crate::metrics::{add, inc, Metrics};
@@ -25,6 +25,8 @@ use crate::metrics::{add, inc, Metrics};
 pub const TICK: Duration = Duration::from_millis(20);
 /// Packets queued per thread before new ones are dropped (and counted).
 const PACKET_QUEUE: usize = 16 * 1024;
+/// Media counters are published to `/metrics` every this many ticks (1 s), not every tick.
+const STATS_EVERY: u64 = 50;
 
 /// Identifies a conference inside the pool (the store's conference id).
 pub type ConfKey = Arc<str>;
@@ -287,6 +289,11 @@ struct MixerThread {
     packets: Receiver<Inbound>,
     metrics: Arc<Metrics>,
     confs: HashMap<ConfKey, Conf>,
+    /// Counters of the legs that left this thread (their engines forget them).
+    retired: EngineStats,
+    /// What this thread last added to the global counters (they only ever grow by the delta).
+    published: EngineStats,
+    ticks: u64,
 }
 
 impl MixerThread {
@@ -296,6 +303,45 @@ impl MixerThread {
             packets,
             metrics,
             confs: HashMap::new(),
+            retired: EngineStats::default(),
+            published: EngineStats::default(),
+            ticks: 0,
+        }
+    }
+
+    /// Add what the engines counted since the last call to the process-wide counters.
+    fn publish_stats(&mut self) {
+        let mut total = self.retired;
+        for c in self.confs.values() {
+            let s = c.engine.stats();
+            total.rtp_malformed += s.rtp_malformed;
+            total.rtp_unknown_pt += s.rtp_unknown_pt;
+            total.rtcp_malformed += s.rtcp_malformed;
+            total.late += s.late;
+            total.lost += s.lost;
+            total.duplicate += s.duplicate;
+            total.concealed += s.concealed;
+        }
+        let (p, m) = (&self.published, &self.metrics);
+        let bad = |s: &EngineStats| s.rtp_malformed + s.rtp_unknown_pt + s.rtcp_malformed;
+        let delta = |now: u64, before: u64| now.saturating_sub(before);
+        m.rtp_packets_malformed_total
+            .fetch_add(delta(bad(&total), bad(p)), Ordering::Relaxed);
+        m.jitter_late_total
+            .fetch_add(delta(total.late, p.late), Ordering::Relaxed);
+        m.jitter_lost_total
+            .fetch_add(delta(total.lost, p.lost), Ordering::Relaxed);
+        m.jitter_duplicate_total
+            .fetch_add(delta(total.duplicate, p.duplicate), Ordering::Relaxed);
+        m.frames_concealed_total
+            .fetch_add(delta(total.concealed, p.concealed), Ordering::Relaxed);
+        self.published = total;
+    }
+
+    /// Keep a leaving leg's counters so the published totals never go down.
+    fn retire(&mut self, stats: Option<LegStats>) {
+        if let Some(s) = stats {
+            self.retired.add(&s);
         }
     }
 
@@ -309,6 +355,10 @@ impl MixerThread {
             self.drain_packets(started);
             self.tick_all(started);
             inc(&self.metrics.mixer_ticks_total);
+            self.ticks += 1;
+            if self.ticks.is_multiple_of(STATS_EVERY) {
+                self.publish_stats();
+            }
             let done = Instant::now();
             let busy = done.saturating_duration_since(started);
             self.metrics
@@ -397,11 +447,13 @@ impl MixerThread {
                 let Some(c) = self.confs.get_mut(&conf) else {
                     return;
                 };
+                let stats = c.engine.leg_stats(leg);
                 c.engine.remove_leg(leg);
                 c.legs.remove(&leg);
                 if c.legs.is_empty() {
                     self.confs.remove(&conf);
                 }
+                self.retire(stats);
             }
         }
     }
