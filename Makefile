@@ -3,7 +3,9 @@
 # Both first install the Debian packages they need when they are missing (apt-get, as root or
 # through sudo):
 #   build:  pkg-config libopus-dev nasm (libopus for the Opus codec, nasm for openh264's assembly)
-#   tests:  sip-tester (sipp, the interop caller), tshark, sox, espeak-ng
+#   tests:  sip-tester (sipp, the interop caller), tshark, sox, espeak-ng, and postgresql
+#           (scripts/test-postgres.sh starts a local server so the store tests run on PostgreSQL
+#           as well as SQLite)
 # then build with cargo (the Rust toolchain itself is expected: rustup's stable).
 
 BUILD_PKGS := pkg-config libopus-dev nasm
@@ -19,7 +21,7 @@ run: deps
 test: deps test-deps
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
-	$(CARGO) test --workspace
+	PONT_TEST_POSTGRES="$$(scripts/test-postgres.sh)" $(CARGO) test --workspace
 
 build: deps
 	$(CARGO) build --release

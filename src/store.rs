@@ -105,6 +105,13 @@ fn normalise_url(url: &str) -> String {
 impl Store {
     /// Connect and run the migrations.
     pub async fn open(url: &str) -> Result<Store, StoreError> {
+        let store = Self::open_without_migrations(url).await?;
+        sqlx::migrate!("./migrations").run(&store.pool).await?;
+        Ok(store)
+    }
+
+    /// Connect only (tests use it to create databases on a server).
+    async fn open_without_migrations(url: &str) -> Result<Store, StoreError> {
         sqlx::any::install_default_drivers();
         let is_sqlite = url.starts_with("sqlite:");
         let connect_err = |source| StoreError::Connect {
@@ -133,7 +140,6 @@ impl Store {
             .connect_with(options)
             .await
             .map_err(connect_err)?;
-        sqlx::migrate!("./migrations").run(&pool).await?;
         Ok(Store { pool })
     }
 
@@ -282,69 +288,86 @@ mod tests {
         }
     }
 
-    async fn temp_store() -> (tempfile::TempDir, Store) {
+    /// A fresh SQLite store, plus a fresh PostgreSQL database when `PONT_TEST_POSTGRES` holds a
+    /// server URL (e.g. `postgres://pont:pont@127.0.0.1/postgres`): every store test runs on both.
+    async fn temp_stores() -> (tempfile::TempDir, Vec<Store>) {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("t.db").display());
-        let store = Store::open(&url).await.unwrap();
-        (dir, store)
+        let mut stores = vec![Store::open(&url).await.unwrap()];
+        if let Ok(server) = std::env::var("PONT_TEST_POSTGRES") {
+            let admin = Store::open_without_migrations(&server).await.unwrap();
+            let name = format!("pont_test_{}", new_id());
+            sqlx::query(&format!("CREATE DATABASE {name}"))
+                .execute(&admin.pool)
+                .await
+                .unwrap();
+            let (base, _) = server.rsplit_once('/').unwrap();
+            stores.push(Store::open(&format!("{base}/{name}")).await.unwrap());
+        }
+        (dir, stores)
     }
 
     #[tokio::test]
     async fn add_find_list_remove() {
-        let (_dir, store) = temp_store().await;
-        let t = 1_800_000_000;
-        let c = store.add_conference(&weekly(t), t).await.unwrap();
-        assert_eq!(c.ends_at, t + 3600);
-        assert_eq!(
-            store
-                .find_open("721051", t - EARLY_JOIN_SECS - 1)
-                .await
-                .unwrap(),
-            None
-        );
-        assert_eq!(
-            store
-                .find_open("721051", t - EARLY_JOIN_SECS)
-                .await
-                .unwrap()
-                .as_ref(),
-            Some(&c)
-        );
-        assert_eq!(
-            store.find_open("721051", t + 3599).await.unwrap().as_ref(),
-            Some(&c)
-        );
-        assert_eq!(store.find_open("721051", t + 3600).await.unwrap(), None);
-        assert_eq!(store.find_open("721052", t).await.unwrap(), None);
-        assert_eq!(store.list_conferences().await.unwrap(), vec![c]);
-        assert_eq!(store.remove_conference("721051").await.unwrap(), 1);
-        assert!(store.list_conferences().await.unwrap().is_empty());
+        let (_dir, stores) = temp_stores().await;
+        for store in stores {
+            let t = 1_800_000_000;
+            let c = store.add_conference(&weekly(t), t).await.unwrap();
+            assert_eq!(c.ends_at, t + 3600);
+            assert_eq!(
+                store
+                    .find_open("721051", t - EARLY_JOIN_SECS - 1)
+                    .await
+                    .unwrap(),
+                None
+            );
+            assert_eq!(
+                store
+                    .find_open("721051", t - EARLY_JOIN_SECS)
+                    .await
+                    .unwrap()
+                    .as_ref(),
+                Some(&c)
+            );
+            assert_eq!(
+                store.find_open("721051", t + 3599).await.unwrap().as_ref(),
+                Some(&c)
+            );
+            assert_eq!(store.find_open("721051", t + 3600).await.unwrap(), None);
+            assert_eq!(store.find_open("721052", t).await.unwrap(), None);
+            assert_eq!(store.list_conferences().await.unwrap(), vec![c]);
+            assert_eq!(store.remove_conference("721051").await.unwrap(), 1);
+            assert!(store.list_conferences().await.unwrap().is_empty());
+        }
     }
 
     #[tokio::test]
     async fn overlapping_number_refused() {
-        let (_dir, store) = temp_store().await;
-        let t = 1_800_000_000;
-        store.add_conference(&weekly(t), t).await.unwrap();
-        let err = store
-            .add_conference(&weekly(t + 1800), t)
-            .await
-            .unwrap_err();
-        assert!(matches!(err, StoreError::NumberTaken(_)), "{err}");
-        // Ends at t+3600; a conference starting 10 min later would share the early-join window.
-        assert!(store
-            .add_conference(&weekly(t + 3600 + 300), t)
-            .await
-            .is_err());
-        store
-            .add_conference(&weekly(t + 3600 + EARLY_JOIN_SECS), t)
-            .await
-            .unwrap();
+        let (_dir, stores) = temp_stores().await;
+        for store in stores {
+            let t = 1_800_000_000;
+            store.add_conference(&weekly(t), t).await.unwrap();
+            let err = store
+                .add_conference(&weekly(t + 1800), t)
+                .await
+                .unwrap_err();
+            assert!(matches!(err, StoreError::NumberTaken(_)), "{err}");
+            // Ends at t+3600; a conference starting 10 min later would share the early-join window.
+            assert!(store
+                .add_conference(&weekly(t + 3600 + 300), t)
+                .await
+                .is_err());
+            store
+                .add_conference(&weekly(t + 3600 + EARLY_JOIN_SECS), t)
+                .await
+                .unwrap();
+        }
     }
 
     #[tokio::test]
     async fn bad_fields_refused() {
-        let (_dir, store) = temp_store().await;
+        let (_dir, stores) = temp_stores().await;
+        let store = &stores[0];
         let mut c = weekly(0);
         c.number = "72a".into();
         assert!(matches!(
