@@ -21,7 +21,7 @@ run: deps
 test: deps test-deps
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
-	PONT_TEST_POSTGRES="$$(scripts/test-postgres.sh)" $(CARGO) test --workspace
+	url="$$(scripts/test-postgres.sh)" && PONT_TEST_POSTGRES="$$url" $(CARGO) test --workspace
 
 build: deps
 	$(CARGO) build --release
