@@ -12,6 +12,7 @@ pub mod engine;
 pub mod g711;
 pub mod goertzel;
 pub mod ids;
+pub mod inband;
 pub mod jitter;
 pub mod leg;
 pub mod mixer;
