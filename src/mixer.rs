@@ -508,7 +508,10 @@ impl MixerThread {
             }
             while let Some(event) = c.engine.poll_event() {
                 let leg = match &event {
-                    MediaEvent::Dtmf { leg, .. } | MediaEvent::Talking { leg, .. } => *leg,
+                    MediaEvent::Dtmf { leg, .. }
+                    | MediaEvent::Talking { leg, .. }
+                    | MediaEvent::PlaybackFinished { leg }
+                    | MediaEvent::InBandDigit { leg, .. } => *leg,
                 };
                 if let Some(state) = c.legs.get(&leg) {
                     let _ = state.io.events.send(event);

@@ -17,6 +17,23 @@
 //!   its SSRC, sequence numbers and timestamps continue (a gap longer than 60 ms advances the
 //!   timestamp by the time elapsed and sets the marker bit, as after a pause).
 //!
+//! # Prompts and in-band DTMF (the IVR)
+//!
+//! - [`ConferenceEngine::play`] queues decoded clips (see [`crate::prompts`]) for one leg, which
+//!   hears them added over its conference mix (a lone leg in a lobby hears only the prompt).
+//!   Every `play` ends with exactly one [`MediaEvent::PlaybackFinished`]: when its last sample
+//!   has been sent, when [`ConferenceEngine::stop_playback`] stops it, or when a later `play`
+//!   replaces it (that event is queued by the replacing `play` itself, so it comes before any
+//!   event of the new play: a driver that counts plays and finished events always knows which
+//!   play ended). The one exception is a leg removed for good, which gets no event.
+//! - A leg moved with `take_leg`/`insert_leg` keeps playing where it was, and keeps its in-band
+//!   detection setting: both belong to the leg's state. The `PlaybackFinished` then comes from
+//!   the engine the leg is in when the play ends.
+//! - [`ConferenceEngine::set_inband_dtmf`] runs the ITU-T Q.24-style detector of
+//!   [`crate::inband`] on the leg's decoded audio each tick; a key gives
+//!   [`MediaEvent::InBandDigit`]. RFC 4733 digits stay [`MediaEvent::Dtmf`]: a gateway may send
+//!   both for one key press, and the driver, which knows the call, merges the two.
+//!
 //! ```
 //! use std::time::{Duration, Instant, SystemTime};
 //! use media::{AudioCodec, ConferenceEngine, LegConfig, LegId, PacketKind};
@@ -48,9 +65,11 @@
 //!
 //! Only 20 ms packets are sent, whatever `ptime` says; received packets of 10 to 60 ms are
 //! played out by timestamp. Nothing here allocates per tick: every buffer belongs to a leg and is
-//! allocated by `add_leg` (the event queue only grows if the driver stops draining it).
+//! allocated by `add_leg` (the event queue is bounded), clips are shared `Arc`s read through a
+//! cursor, and the in-band detector's window is a fixed array.
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
 use crate::dtmf::EventPayload;
@@ -58,6 +77,7 @@ use crate::ids::Pt;
 use crate::jitter::Pop;
 use crate::leg::LegState;
 use crate::mixer::{AudioMixer, SampleRate};
+use crate::playback::Step;
 use crate::rtcp::{self, NtpTime, RtcpPacket, SenderInfo};
 use crate::rtp::{self, Demux};
 use crate::stats::{EngineStats, LegStats};
@@ -127,6 +147,20 @@ pub enum MediaEvent {
         leg: LegId,
         /// Whether it talks now.
         talking: bool,
+    },
+    /// A [`ConferenceEngine::play`] ended: played to its end, stopped, or replaced by another
+    /// `play` (exactly one per `play`, in the order of the plays).
+    PlaybackFinished {
+        /// The leg.
+        leg: LegId,
+    },
+    /// A DTMF key detected as tones in the leg's audio (ITU-T Q.24 style; only while
+    /// [`ConferenceEngine::set_inband_dtmf`] is on), reported once, at its start.
+    InBandDigit {
+        /// The leg.
+        leg: LegId,
+        /// `0`–`9`, `*`, `#`, `A`–`D`.
+        digit: char,
     },
 }
 
@@ -221,13 +255,16 @@ impl ConferenceEngine {
         }
     }
 
-    /// Remove a participant for good.
+    /// Remove a participant for good (a prompt it was hearing ends without a
+    /// [`MediaEvent::PlaybackFinished`]: there is no one left to tell).
     pub fn remove_leg(&mut self, leg: LegId) {
         self.take_leg(leg);
     }
 
     /// Takes a participant out, with all its state, to [`ConferenceEngine::insert_leg`] it into
-    /// another engine. A packet still waiting for `poll_transmit` is discarded.
+    /// another engine. A packet still waiting for `poll_transmit` is discarded. A prompt being
+    /// played goes with it and resumes where it was at the next tick of the engine it goes to;
+    /// so does the in-band DTMF setting.
     pub fn take_leg(&mut self, leg: LegId) -> Option<LegState> {
         let i = self.index.remove(&leg)?;
         let mut state = self.legs.swap_remove(i);
@@ -249,6 +286,64 @@ impl ConferenceEngine {
         }
         self.index.insert(state.id, self.legs.len());
         self.legs.push(state);
+    }
+
+    /// Plays `clips` (samples at the engine's rate, 8 kHz) back to back to `leg`, replacing what
+    /// it was playing (which then ends with its own [`MediaEvent::PlaybackFinished`], queued
+    /// now). The leg hears the clips added over its conference mix. Up to
+    /// [`crate::playback::QUEUE_CAPACITY`] clips are queued without allocating. Returns `false`
+    /// if the leg is not here.
+    pub fn play(&mut self, leg: LegId, clips: &[Arc<[i16]>]) -> bool {
+        let Some(&i) = self.index.get(&leg) else {
+            return false;
+        };
+        if self.legs[i].playback.start(clips) {
+            push_event(
+                &mut self.events,
+                &mut self.events_dropped,
+                MediaEvent::PlaybackFinished { leg },
+            );
+        }
+        true
+    }
+
+    /// Stops what `leg` is playing (barge-in); a play in progress ends with a
+    /// [`MediaEvent::PlaybackFinished`], queued now. Returns whether something was playing.
+    pub fn stop_playback(&mut self, leg: LegId) -> bool {
+        let Some(&i) = self.index.get(&leg) else {
+            return false;
+        };
+        let stopped = self.legs[i].playback.stop();
+        if stopped {
+            push_event(
+                &mut self.events,
+                &mut self.events_dropped,
+                MediaEvent::PlaybackFinished { leg },
+            );
+        }
+        stopped
+    }
+
+    /// Whether `leg` is here and a play of it has not ended yet.
+    pub fn is_playing(&self, leg: LegId) -> bool {
+        self.index
+            .get(&leg)
+            .is_some_and(|&i| self.legs[i].playback.is_active())
+    }
+
+    /// Turns in-band DTMF detection on `leg`'s audio on or off (off by default; the driver turns
+    /// it on for the IVR). Turning it on starts from a clean detector. Returns `false` if the
+    /// leg is not here.
+    pub fn set_inband_dtmf(&mut self, leg: LegId, enabled: bool) -> bool {
+        let Some(&i) = self.index.get(&leg) else {
+            return false;
+        };
+        let st = &mut self.legs[i];
+        if enabled && !st.inband_enabled {
+            st.inband.reset();
+        }
+        st.inband_enabled = enabled;
+        true
     }
 
     /// Feed a received RTP packet (an RTCP packet on a muxed port is handled as RTCP).
@@ -343,7 +438,7 @@ impl ConferenceEngine {
     }
 
     /// Run one 20 ms mixing period: play one frame per leg, mix, queue one RTP packet per leg
-    /// (and the RTCP reports that are due), and queue DTMF/talking events.
+    /// (and the RTCP reports that are due), and queue DTMF, talking and playback events.
     pub fn tick(&mut self, now: Instant) {
         self.ticks += 1;
         self.tx_cursor = 0;
@@ -354,6 +449,19 @@ impl ConferenceEngine {
                 Pop::Missing => st.mix.conceal(),
             }
             self.mixer.add(&mut st.mix);
+            // The first concealed frame repeats the previous one with a fade: its phase jump and
+            // slope would break a key in two, so a single lost packet is skipped (the detector
+            // sees the tone resume); later missing frames are silence and are fed, so that a
+            // phone that stops sending (DTX) releases the key it held.
+            if st.inband_enabled && st.mix.missing() != 1 {
+                if let Some(digit) = st.inband.push(st.mix.input()) {
+                    push_event(
+                        &mut self.events,
+                        &mut self.events_dropped,
+                        MediaEvent::InBandDigit { leg: st.id, digit },
+                    );
+                }
+            }
             if let Some(digit) = st.dtmf.poll(now) {
                 st.stats.dtmf_digits += 1;
                 self.events
@@ -374,7 +482,13 @@ impl ConferenceEngine {
             let header =
                 st.sender
                     .next_header(now, Pt(st.config.payload_type), samples as u32, rate);
-            let payload = self.mixer.payload(&mut st.mix);
+            let step = st.playback.step();
+            let payload = match step {
+                Step::Idle => self.mixer.payload(&mut st.mix),
+                Step::Playing | Step::Finished => {
+                    self.mixer.payload_over(&mut st.mix, st.playback.frame())
+                }
+            };
             if st.rtp_len != 0 {
                 st.stats.tx_overwritten += 1;
             }
@@ -382,6 +496,13 @@ impl ConferenceEngine {
             if st.rtp_len != 0 {
                 st.sender.count(payload.len());
                 st.stats.rtp_sent += 1;
+            }
+            if step == Step::Finished {
+                push_event(
+                    &mut self.events,
+                    &mut self.events_dropped,
+                    MediaEvent::PlaybackFinished { leg: st.id },
+                );
             }
             if now >= st.next_sr {
                 st.schedule_sr(now);

@@ -38,7 +38,9 @@ pub const RELEASE: u32 = 5;
 /// Minimum level of each tone, in dBm0 (7 dB below Q.24's −25 dBm0 operating point, to allow
 /// for frequency deviation and a window only partly filled by the tone).
 pub const MIN_TONE_DBM0: f64 = -32.0;
-/// Level in dBFS (full-scale sine = 0 dBFS) of a 0 dBm0 sine in G.711 (G.711 table 5/6).
+/// Level in dBFS (full-scale sine = 0 dBFS) of a 0 dBm0 sine in G.711 (3.14 dB below the
+/// A-law maximum, 3.17 dB below the µ-law one; the difference does not matter here).
+#[allow(clippy::approx_constant)] // a level in dB, not π
 pub const DBM0_IN_DBFS: f64 = -3.14;
 /// Largest excess of the row tone over the column tone, in dB.
 pub const NORMAL_TWIST_DB: f64 = 8.0;

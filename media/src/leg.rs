@@ -9,8 +9,10 @@ use crate::dtmf::DtmfReceiver;
 use crate::engine::{AudioCodec, LegConfig, LegId};
 use crate::g711::Law;
 use crate::ids::Ssrc;
+use crate::inband::InbandDetector;
 use crate::jitter::{JitterBuffer, MAX_PAYLOAD};
 use crate::mixer::{MixChannel, SampleRate};
+use crate::playback::Playback;
 use crate::reception::ReceptionStats;
 use crate::rtp::{RtpSender, HEADER_LEN};
 use crate::stats::LegStats;
@@ -43,6 +45,11 @@ pub struct LegState {
     /// Talking as last reported in an event, and ticks since the leg last talked.
     pub(crate) talking: bool,
     pub(crate) quiet_ticks: u32,
+    /// The prompts being played to the leg (they keep playing when it moves).
+    pub(crate) playback: Playback,
+    /// In-band DTMF detection on the leg's decoded audio, when enabled (the IVR phase).
+    pub(crate) inband: InbandDetector,
+    pub(crate) inband_enabled: bool,
     /// One frame popped from the jitter buffer.
     pub(crate) frame: Vec<u8>,
     /// The RTP packet waiting for `poll_transmit` (length 0: none).
@@ -75,6 +82,9 @@ impl LegState {
             rng,
             talking: false,
             quiet_ticks: 0,
+            playback: Playback::new(frame),
+            inband: InbandDetector::new(),
+            inband_enabled: false,
             frame: vec![law.silence(); frame],
             rtp_buf: vec![0; HEADER_LEN + MAX_PAYLOAD],
             rtp_len: 0,

@@ -16,6 +16,7 @@ pub mod inband;
 pub mod jitter;
 pub mod leg;
 pub mod mixer;
+pub mod playback;
 pub mod prompts;
 mod rand;
 pub mod reception;

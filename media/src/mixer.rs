@@ -81,6 +81,11 @@ impl MixChannel {
         self.talker
     }
 
+    /// Consecutive ticks without a received frame (0 when this tick's frame was received).
+    pub fn missing(&self) -> u32 {
+        self.missing
+    }
+
     /// This tick's decoded frame.
     pub fn input(&self) -> &[i16] {
         &self.input
@@ -179,6 +184,21 @@ impl AudioMixer {
         }
         &self.shared[i]
     }
+
+    /// The encoded payload of a leg hearing a prompt: what [`AudioMixer::payload`] would give it
+    /// plus `overlay` (the prompt's frame), summed before encoding. Always the leg's own buffer,
+    /// since no other leg hears this prompt.
+    pub fn payload_over<'a>(&'a mut self, ch: &'a mut MixChannel, overlay: &[i16]) -> &'a [u8] {
+        let own_voice = ch.talker;
+        for (i, o) in ch.own.iter_mut().enumerate() {
+            let mut v = self.sum[i] + overlay.get(i).copied().map_or(0, i32::from);
+            if own_voice {
+                v -= i32::from(ch.input[i]);
+            }
+            *o = encode_one(ch.law, saturate(v));
+        }
+        &ch.own
+    }
 }
 
 fn encode_one(law: Law, s: i16) -> u8 {
@@ -243,6 +263,27 @@ mod tests {
         m.add(&mut listener);
         assert_eq!(m.payload(&mut listener)[0], ulaw_encode(i16::MAX));
         assert_eq!(m.payload(&mut chans[0])[1], ulaw_encode(i16::MIN));
+    }
+
+    #[test]
+    fn overlay_is_added_to_what_the_leg_hears() {
+        let mut m = AudioMixer::new(SampleRate::Hz8000);
+        let mut a = channel(Law::Ulaw, 1000);
+        let mut b = channel(Law::Ulaw, 3000);
+        let mut quiet = channel(Law::Ulaw, 0);
+        m.begin();
+        for ch in [&mut a, &mut b, &mut quiet] {
+            m.add(ch);
+        }
+        let prompt = [2000i16; 160];
+        // The talker a hears b + prompt, the listener hears a + b + prompt.
+        let pa = ulaw_decode(m.payload_over(&mut a, &prompt)[0]);
+        assert!((4800..=5200).contains(&pa), "{pa}");
+        let pq = ulaw_decode(m.payload_over(&mut quiet, &prompt)[0]);
+        assert!((5700..=6300).contains(&pq), "{pq}");
+        // The others are unaffected.
+        let pb = ulaw_decode(m.payload(&mut b)[0]);
+        assert!((950..=1050).contains(&pb), "{pb}");
     }
 
     #[test]
