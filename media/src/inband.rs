@@ -9,7 +9,7 @@
 //!   per tone; G.711's 0 dBm0 is a sine 3.14 dB below full scale);
 //! - **twist**: the row (low-group) tone exceeds the column tone by at most 8 dB ("normal" twist,
 //!   what a line that loses high frequencies does), the column exceeds the row by at most 4 dB
-//!   ("reverse" twist);
+//!   ("reverse" twist), with [`TWIST_TOLERANCE_DB`] added for the estimates' spread;
 //! - **purity**: the strongest row and column are each [`NEIGHBOUR_DB`] above the other rows and
 //!   columns, and the two tones carry [`ENERGY_SHARE`] of the window's energy — speech and music
 //!   spread their energy over many harmonics, which is what keeps them from "talking off" digits;
@@ -22,7 +22,13 @@
 //! consecutive windows without it (a pause of 40 ms always gives at least 6), and only then can
 //! the next key be reported; a drop-out of up to 10 ms inside a tone is bridged.
 //!
-//! Sans-IO and allocation-free: the window is a fixed array inside the detector.
+//! Measured (the ignored `margins` test prints these): every key is detected down to −31 dBm0 per
+//! tone and with ±1.5 % frequency deviation; tones of 36 ms and more are detected at every
+//! alignment with the windows, 26 ms and less at none; over the 68 prompts (both languages, at
+//! three levels, through µ-law) not one window passes every check.
+//!
+//! Sans-IO and allocation-free: the window is a fixed array inside the detector. It expects
+//! 8 kHz audio; a wideband leg (later) must feed it its audio decimated to 8 kHz.
 
 /// Samples per second the detector expects (G.711).
 pub const RATE: u32 = 8000;
@@ -46,6 +52,12 @@ pub const DBM0_IN_DBFS: f64 = -3.14;
 pub const NORMAL_TWIST_DB: f64 = 8.0;
 /// Largest excess of the column tone over the row tone, in dB.
 pub const REVERSE_TWIST_DB: f64 = 4.0;
+/// Added to both twist limits when deciding. The rectangular window's side lobes let the stronger
+/// tone move the weaker one's estimate by up to ±2 dB from window to window (a 941 Hz row 8 dB
+/// above its 1209 Hz column reads between 6.5 and 9.8 dB), and a twist at the limit must pass in
+/// every window for every key. Measured: 8.75 dB normal and 5.25 dB reverse twist pass for every
+/// key; from 10.25 dB and 6.25 dB on, every key is rejected.
+pub const TWIST_TOLERANCE_DB: f64 = 2.0;
 /// How far the chosen row (column) must be above every other row (column), in dB.
 pub const NEIGHBOUR_DB: f64 = 8.0;
 /// How far below the column tone its second harmonic must be, in dB.
@@ -128,8 +140,8 @@ impl InbandDetector {
             coeff,
             probes,
             min_tone: db_to_power(MIN_TONE_DBM0 + DBM0_IN_DBFS),
-            normal_twist: db_to_power(NORMAL_TWIST_DB),
-            reverse_twist: db_to_power(REVERSE_TWIST_DB),
+            normal_twist: db_to_power(NORMAL_TWIST_DB + TWIST_TOLERANCE_DB),
+            reverse_twist: db_to_power(REVERSE_TWIST_DB + TWIST_TOLERANCE_DB),
             neighbour: db_to_power(NEIGHBOUR_DB),
             harmonic: db_to_power(HARMONIC_DB),
             candidate: None,

@@ -103,12 +103,33 @@ fn forty_ms_is_a_key_twenty_ms_is_not() {
 
 #[test]
 fn twist_limits() {
-    // Row louder than column: up to 8 dB accepted.
-    assert_eq!(detect(&key_tone('5', -4.0, -11.5, 60, 0.0)), "5");
-    assert_eq!(detect(&key_tone('5', -4.0, -14.0, 60, 0.0)), "");
-    // Column louder than row: up to 4 dB accepted.
-    assert_eq!(detect(&key_tone('9', -11.0, -7.5, 60, 0.0)), "9");
-    assert_eq!(detect(&key_tone('9', -12.0, -6.0, 60, 0.0)), "");
+    for key in KEYPAD.chars() {
+        let k = key.to_string();
+        // Row louder than column: 8 dB accepted, 12 dB rejected.
+        assert_eq!(detect(&key_tone(key, -4.0, -12.0, 60, 0.0)), k, "{key}");
+        assert_eq!(detect(&key_tone(key, -4.0, -16.0, 60, 0.0)), "", "{key}");
+        // Column louder than row: 4 dB accepted, 8 dB rejected.
+        assert_eq!(detect(&key_tone(key, -10.0, -6.0, 60, 0.0)), k, "{key}");
+        assert_eq!(detect(&key_tone(key, -14.0, -6.0, 60, 0.0)), "", "{key}");
+    }
+}
+
+#[test]
+fn keys_in_line_noise_are_detected() {
+    // −25 dBm0 per tone with white noise 15 dB below the pair's total power.
+    let pair_power = 2.0 * 10f64.powf((-25.0 + DBM0_IN_DBFS) / 10.0) / 2.0;
+    // Uniform noise of amplitude a has mean square a²/3.
+    let amplitude = (3.0 * pair_power / 10f64.powf(1.5)).sqrt();
+    for (i, key) in KEYPAD.chars().enumerate() {
+        let clean = key_tone(key, -25.0, -25.0, 50, 0.0);
+        let hiss = noise(i as u64 + 40, clean.len(), amplitude);
+        let noisy: Vec<i16> = clean
+            .iter()
+            .zip(&hiss)
+            .map(|(&s, &n)| s.saturating_add((n * 32767.0) as i16))
+            .collect();
+        assert_eq!(detect(&noisy), key.to_string(), "{key}");
+    }
 }
 
 #[test]
@@ -246,4 +267,95 @@ fn reset_forgets_a_held_key() {
     assert_eq!(frequencies('*'), Some((941.0, 1209.0)));
     assert_eq!(frequencies('a'), Some((697.0, 1633.0)));
     assert_eq!(frequencies('x'), None);
+}
+
+/// Prints the detector's measured margins (`cargo test -p media --lib margins -- --ignored
+/// --nocapture`): the weakest level, the widest twists and the shortest tone detected, and how
+/// close speech comes (the longest run of windows that pass every check).
+#[test]
+#[ignore = "a report, not a check"]
+fn margins() {
+    let lowest = KEYPAD
+        .chars()
+        .map(|key| {
+            (0..60)
+                .map(|i| -20.0 - 0.5 * f64::from(i))
+                .take_while(|&db| detect(&key_tone(key, db, db, 60, 0.0)) == key.to_string())
+                .last()
+                .unwrap_or(0.0)
+        })
+        .fold(f64::MIN, f64::max);
+    println!("weakest level detected for every key: {lowest} dBm0 per tone");
+    let widest = |row_louder: bool| {
+        (0..60)
+            .map(|i| 0.25 * f64::from(i))
+            .take_while(|&t| {
+                let (r, c) = if row_louder {
+                    (-6.0, -6.0 - t)
+                } else {
+                    (-6.0 - t, -6.0)
+                };
+                KEYPAD
+                    .chars()
+                    .all(|k| detect(&key_tone(k, r, c, 60, 0.0)) == k.to_string())
+            })
+            .last()
+            .unwrap_or(0.0)
+    };
+    println!("normal twist accepted up to {} dB", widest(true));
+    println!("reverse twist accepted up to {} dB", widest(false));
+    let rejected = |row_louder: bool| {
+        (0..60)
+            .map(|i| 0.25 * f64::from(i))
+            .find(|&t| {
+                let (r, c) = if row_louder {
+                    (-4.0, -4.0 - t)
+                } else {
+                    (-4.0 - t, -4.0)
+                };
+                KEYPAD
+                    .chars()
+                    .all(|k| detect(&key_tone(k, r, c, 60, 0.0)).is_empty())
+            })
+            .unwrap_or(f64::NAN)
+    };
+    println!(
+        "normal twist rejected for every key from {} dB",
+        rejected(true)
+    );
+    println!(
+        "reverse twist rejected for every key from {} dB",
+        rejected(false)
+    );
+    for ms in [20, 22, 24, 26, 28, 30, 32, 34, 36, 38, 40] {
+        let hits = at_offsets('5', ms).iter().filter(|k| !k.is_empty()).count();
+        println!("{ms} ms tone: detected at {hits}/17 alignments");
+    }
+    let (mut windows, mut passing, mut longest) = (0u64, 0u64, 0u32);
+    for &lang in crate::prompts::languages() {
+        for &name in crate::prompts::names() {
+            let pcm = crate::prompts::decode_wav(crate::prompts::clip(lang, name).unwrap(), RATE)
+                .unwrap();
+            for gain in [1.0, 0.316, 0.1] {
+                let scaled: Vec<i16> = pcm.iter().map(|&s| (f64::from(s) * gain) as i16).collect();
+                let mut d = InbandDetector::new();
+                let mut run = 0;
+                for (i, &s) in through_ulaw(&scaled).iter().enumerate() {
+                    d.ring[d.head] = f32::from(s) / 32768.0;
+                    d.head = (d.head + 1) % WINDOW;
+                    if i >= WINDOW && i % HOP == 0 {
+                        windows += 1;
+                        if d.analyse().is_some() {
+                            passing += 1;
+                            run += 1;
+                            longest = longest.max(run);
+                        } else {
+                            run = 0;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    println!("speech: {passing} of {windows} windows pass every check; longest run {longest}");
 }
