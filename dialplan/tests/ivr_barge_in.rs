@@ -112,7 +112,7 @@ fn digits_while_a_lookup_is_out_are_ignored() {
 #[test]
 fn the_last_prompts_cannot_be_interrupted() {
     let mut h = Harness::new(Entry::Gateway);
-    h.to_code_prompt();
+    h.reach_code_prompt();
     h.keys("1289#");
     h.answer(ok(4));
     assert!(

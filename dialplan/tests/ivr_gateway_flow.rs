@@ -39,7 +39,7 @@ fn gateway_number_then_code_then_first_participant() {
 #[test]
 fn joined_with_four_participants_hears_the_count() {
     let mut h = Harness::new(Entry::Gateway);
-    h.to_code_prompt();
+    h.reach_code_prompt();
     h.keys("1289#");
     assert_eq!(
         h.answer(ok(4)),
@@ -140,7 +140,7 @@ fn not_started_ended_full_at_the_number_then_hangup_after_the_prompt() {
 fn not_started_ended_full_at_the_code_then_hangup_after_the_prompt() {
     for (result, prompt) in closing_cases() {
         let mut h = Harness::new(Entry::Gateway);
-        h.to_code_prompt();
+        h.reach_code_prompt();
         h.keys("1289#");
         assert_eq!(h.answer(result), [play(&[prompt, Prompt::Goodbye])]);
         assert_eq!(h.prompt_done(), [Action::Hangup], "{result:?}");
@@ -174,7 +174,7 @@ fn hangup_comes_even_if_the_goodbye_end_is_never_reported() {
 #[test]
 fn join_comes_even_if_the_announcement_end_is_never_reported() {
     let mut h = Harness::new(Entry::Gateway);
-    h.to_code_prompt();
+    h.reach_code_prompt();
     h.keys("1289#");
     h.answer(ok(4));
     assert_eq!(h.advance(secs(30.0)), [join("721051")]);
@@ -195,7 +195,7 @@ fn answers_nobody_asked_for_are_ignored() {
 #[test]
 fn nothing_happens_after_the_end() {
     let mut h = Harness::new(Entry::Gateway);
-    h.to_code_prompt();
+    h.reach_code_prompt();
     h.keys("1289#");
     h.answer(ok(0));
     h.prompt_done();

@@ -32,7 +32,7 @@ fn three_wrong_numbers_then_goodbye_and_hangup() {
 #[test]
 fn three_wrong_codes_then_goodbye_and_hangup() {
     let mut h = Harness::new(Entry::Gateway);
-    h.to_code_prompt();
+    h.reach_code_prompt();
     for _ in 0..2 {
         assert_eq!(h.keys("0000#"), [lookup("721051", Some("0000"))]);
         assert_eq!(
@@ -74,7 +74,7 @@ fn attempts_at_the_number_and_at_the_code_are_counted_apart() {
 #[test]
 fn a_code_lookup_that_finds_no_conference_counts_as_a_wrong_code() {
     let mut h = Harness::new(Entry::Gateway);
-    h.to_code_prompt();
+    h.reach_code_prompt();
     h.keys("1289#");
     assert_eq!(
         h.answer(LookupResult::NotFound),

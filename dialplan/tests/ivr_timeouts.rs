@@ -45,7 +45,7 @@ fn three_first_digit_timeouts_say_goodbye() {
 #[test]
 fn first_digit_timeouts_at_the_code_count_against_the_code() {
     let mut h = Harness::new(Entry::Gateway);
-    h.to_code_prompt();
+    h.reach_code_prompt();
     assert_eq!(h.advance(secs(10.0)), [play(&[Prompt::EnterAccessCode])]);
     h.prompt_done();
     h.keys("0000#");

@@ -158,7 +158,7 @@ impl Harness {
     }
 
     /// Walk a gateway caller to the code prompt with number `721051`.
-    pub fn to_code_prompt(&mut self) {
+    pub fn reach_code_prompt(&mut self) {
         self.prompt_done();
         assert_eq!(self.keys("721051#"), [lookup("721051", None)]);
         assert_eq!(self.answer(ok(3)), [play(&[Prompt::EnterAccessCode])]);
