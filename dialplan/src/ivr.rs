@@ -55,8 +55,8 @@ use std::time::{Duration, Instant};
 
 use timers::{Timer, TimerTable};
 
-/// How long a `Play` may take before the IVR carries on as if its end had been reported: longer
-/// than any prompt sequence it asks for (the longest, a wrong code's, is under 10 s).
+/// How long a `Play` may take before the IVR carries on as if its end had been reported: well
+/// past any prompt sequence it asks for (two or three short sentences, about 10 s at most).
 pub const PROMPT_GUARD: Duration = Duration::from_secs(30);
 
 /// The prompts the IVR can ask for. The driver maps them to audio in the caller's language.
@@ -98,7 +98,8 @@ pub enum Prompt {
 pub enum Entry {
     /// A gateway number: ask for the conference number first.
     Gateway,
-    /// The conference number is known (room system URI, or GDS string): ask for the code.
+    /// The conference number is known (room system URI, or GDS string): check it exists
+    /// (`Lookup { code: None }`), then ask for the code.
     Conference {
         /// The conference number.
         number: String,
@@ -220,7 +221,7 @@ enum Pending {
     UriNumber,
     /// A number the caller keyed in.
     Number(String),
-    /// A code the caller keyed in, for `Ivr::number`.
+    /// A code the caller keyed in, for the conference in `Ivr::number`.
     Code,
     /// Number and code of an `Entry::Direct`.
     Direct,

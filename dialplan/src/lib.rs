@@ -13,5 +13,5 @@ pub mod target;
 pub use digits::{parse_info, DigitMerger, DigitSource, DEFAULT_MERGE_WINDOW};
 pub use ivr::{Action, Entry, Ivr, IvrConfig, LookupResult, Prompt, PROMPT_GUARD};
 pub use lockout::{FailureOutcome, Lockout, LockoutConfig};
-pub use route::{classify, GatewayNumber, Route};
+pub use route::{classify, normalise, GatewayNumber, Route};
 pub use target::{parse_user, DialTarget};

@@ -90,8 +90,12 @@ pub fn normalise(dialled: &str, country: &str) -> Option<String> {
 /// `gateways` are tried longest first, so of two gateways where one is a prefix of the other the
 /// more specific wins. `;` parameters of a telephone-subscriber user part
 /// (`+33426687307;phone-context=…`) are ignored.
+///
+/// Percent-escapes are decoded first: RFC 3261 §25.1 does not allow `#` unescaped in a SIP URI
+/// user part, so a GDS string with a `#` separator arrives as `%23`.
 pub fn classify(user: &str, gateways: &[GatewayNumber], country: &str) -> Route {
-    let user = user.split(';').next().unwrap_or_default();
+    let decoded = percent_decode(user);
+    let user = decoded.split(';').next().unwrap_or_default();
     if let Some(route) = classify_gateway(user, gateways, country) {
         return route;
     }
@@ -156,6 +160,30 @@ fn gds_number(rest: &str, tail: &str) -> Option<String> {
         && number.len() <= GDS_MAX_DIGITS
         && number.bytes().all(|b| b.is_ascii_digit());
     ok.then(|| number.to_string())
+}
+
+/// `user` with each `%HH` replaced by its byte; `user` itself when that is not UTF-8.
+fn percent_decode(user: &str) -> String {
+    let bytes = user.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'%', Some(b)) => {
+                out.push(b);
+                i += 3;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).unwrap_or_else(|_| user.to_string())
 }
 
 /// Drop what phones and people write between digits. The `(0)` trunk prefix of
@@ -313,6 +341,25 @@ mod tests {
                 "{user:?}"
             );
         }
+    }
+
+    #[test]
+    fn escaped_uri_characters() {
+        assert_eq!(
+            classify("%2B33426687307%23721051", &gateways(), "33"),
+            gds_fr("721051")
+        );
+        assert_eq!(
+            classify("721051%2a%2a1289", &gateways(), "33"),
+            Route::Direct {
+                number: "721051".into(),
+                code: "1289".into()
+            }
+        );
+        // A lone or broken escape is just a character that is not a digit.
+        assert_eq!(classify("7210%", &gateways(), "33"), Route::Unknown);
+        assert_eq!(classify("%zz", &gateways(), "33"), Route::Unknown);
+        assert_eq!(classify("%ff", &gateways(), "33"), Route::Unknown);
     }
 
     #[test]
