@@ -56,7 +56,11 @@ impl Harness {
     }
 
     pub fn with_config(config: IvrConfig, entry: Entry) -> Harness {
-        let t0 = origin();
+        Harness::starting_at(origin(), config, entry)
+    }
+
+    /// A call that starts at `t0` (to put several calls on one timeline).
+    pub fn starting_at(t0: Instant, config: IvrConfig, entry: Entry) -> Harness {
         Harness {
             ivr: Ivr::new(t0, config, entry),
             t0,
