@@ -303,7 +303,8 @@ impl Ivr {
         ivr
     }
 
-    /// A digit (`0`–`9`, `*`, `#`; `A`–`D` are ignored).
+    /// A digit (`0`–`9`, `*`, `#`; `A`–`D` are ignored). Ignored too while a lookup is out and
+    /// while the last prompts play.
     pub fn handle_digit(&mut self, now: Instant, digit: char) {
         if !matches!(digit, '0'..='9' | '*' | '#') {
             return;
@@ -344,14 +345,16 @@ impl Ivr {
         }
     }
 
-    /// The last `Play` finished (or was stopped).
+    /// The last `Play` finished (or was stopped). Ignored when no prompt is playing, e.g. the
+    /// report of a prompt this IVR stopped itself by barge-in.
     pub fn handle_prompt_finished(&mut self, now: Instant) {
         if self.playing {
             self.prompt_ended(now);
         }
     }
 
-    /// The answer to the last `Lookup`.
+    /// The answer to the last `Lookup`. Ignored when no lookup is out (a second answer, or one
+    /// that comes after the no-input timer has said goodbye).
     pub fn handle_lookup(&mut self, now: Instant, result: LookupResult) {
         let Phase::Lookup(pending) = &self.phase else {
             return;
