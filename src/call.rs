@@ -8,8 +8,9 @@
 use std::net::{IpAddr, SocketAddr, UdpSocket};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use dialplan::{Action, DigitMerger, DigitSource, Entry, FailureOutcome, Ivr, LookupResult, Route};
 use media::{AudioCodec, LegConfig, LegId, PacketKind};
 use sip::sdp::{
     self, CodecSpec, Direction, LocalMedia, NegotiatedAudio, SdpError, SessionDescription,
@@ -18,9 +19,10 @@ use sip::Event;
 use tokio::sync::mpsc;
 
 use crate::metrics::{add, inc};
-use crate::mixer::{Command, Inbound, LegIo, PacketSink, Seat};
+use crate::mixer::{Inbound, JoinError, LegHandle, LegIo, PacketSink, Seat};
 use crate::ports::PortPair;
 use crate::sip_driver::{CallCmd, CallControl, IncomingCall};
+use crate::store::NumberStatus;
 use crate::App;
 
 /// Leg ids are unique in the process (they name legs in every engine).
@@ -101,29 +103,61 @@ impl Drop for ActiveCall {
     }
 }
 
-/// Everything a joined leg holds; dropping it leaves the conference and frees the ports.
-struct Joined {
-    seat: Seat,
-    leg: LegId,
+/// A leg's media: its mixer handle (lobby or conference), its socket readers and its ports.
+/// Dropping it removes the leg from its engine, stops the readers and frees the ports.
+struct Media {
+    handle: LegHandle,
+    receivers: Vec<tokio::task::JoinHandle<()>>,
     /// Held so the ports return to the pool only when the leg is gone.
     _ports: PortPair,
-    receivers: Vec<tokio::task::JoinHandle<()>>,
 }
 
-impl Drop for Joined {
+impl Drop for Media {
     fn drop(&mut self) {
         for r in &self.receivers {
             r.abort();
         }
-        self.seat.command(Command::RemoveLeg {
-            conf: self.seat.conf().clone(),
-            leg: self.leg,
-        });
     }
 }
 
+/// The shortest time a code check takes, found or not, so its timing tells nothing.
+const CODE_CHECK_FLOOR: Duration = Duration::from_millis(300);
+/// A press of one key reported by two sources within this window is one press.
+const DIGIT_MERGE_WINDOW: Duration = Duration::from_millis(300);
+
+/// One call's state.
+struct Call {
+    app: Arc<App>,
+    ctl: CallControl,
+    leg: LegId,
+    source: SocketAddr,
+    language: String,
+    media: Option<Media>,
+    /// The seat reserved by an accepted code (the caller is in the conference once `joined`).
+    seat: Option<Seat>,
+    joined: bool,
+    ivr: Option<Ivr>,
+    entry: Option<Entry>,
+    digits: DigitMerger,
+    /// What was negotiated last (to tell a codec change in a re-INVITE).
+    current: Option<NegotiatedAudio>,
+    local: LocalMedia,
+    ssrc: u32,
+    events_tx: mpsc::UnboundedSender<media::MediaEvent>,
+    /// Our SDP offer, when the INVITE had none (the answer comes in the ACK).
+    our_offer: Option<SessionDescription>,
+    /// Ports waiting for the ACK's answer.
+    pending_ports: Option<PortPair>,
+    hanging_up: bool,
+    /// Plays asked of the engine, and `PlaybackFinished` events seen: the engine reports each
+    /// play exactly once and in order, so only the event that brings `finished` up to `plays`
+    /// is about the prompt playing now (a stopped or replaced one must not advance the IVR).
+    plays: u64,
+    finished: u64,
+}
+
 /// Run one call to its end.
-pub async fn run(app: Arc<App>, incoming: IncomingCall, mut ctl: CallControl) {
+pub async fn run(app: Arc<App>, incoming: IncomingCall, ctl: CallControl) {
     add(&app.metrics.calls_active, 1);
     let _active = ActiveCall(Arc::clone(&app));
     let leg = LegId(NEXT_LEG.fetch_add(1, Ordering::Relaxed));
@@ -134,155 +168,404 @@ pub async fn run(app: Arc<App>, incoming: IncomingCall, mut ctl: CallControl) {
         ctl.send(CallCmd::Reject(status));
     };
 
+    if app.lockout_refuses(incoming.source.ip()) {
+        inc(&app.metrics.ivr_lockout_refusals_total);
+        return reject(&ctl, 403, "source locked out after too many wrong codes");
+    }
     let user = incoming
         .request_uri
         .auth
         .as_ref()
         .map(|a| a.user.clone())
         .unwrap_or_default();
-    let Some(target) = dialplan::parse_user(&user) else {
-        return reject(&ctl, 404, "not a conference number");
-    };
-    let conf = match app.store.find_open(&target.number, unix_now()).await {
-        Ok(Some(c)) => c,
-        Ok(None) => return reject(&ctl, 404, "no open conference with that number"),
-        Err(e) => {
-            tracing::error!(error = %e, "store lookup failed");
-            return reject(&ctl, 503, "store unavailable");
+    let route = dialplan::classify(&user, &app.config.gateways, &app.config.country_code);
+    let (entry, language) = match route {
+        Route::Gateway { language } => (Entry::Gateway, language),
+        Route::Gds { language, number } => (Entry::Conference { number }, language),
+        Route::Conference { number } => (Entry::Conference { number }, app.config.language.clone()),
+        Route::Direct { number, code } => {
+            (Entry::Direct { number, code }, app.config.language.clone())
         }
-    };
-    if let Some(code) = &target.code {
-        if *code != conf.access_code {
-            return reject(&ctl, 403, "wrong access code");
-        }
-    }
-    let Ok(seat) = app
-        .mixers
-        .join(&conf.id, usize::try_from(conf.capacity).unwrap_or(0))
-    else {
-        return reject(&ctl, 486, "conference full");
+        Route::Unknown => (Entry::Unknown, app.config.language.clone()),
     };
     let Some(ports) = app.ports.allocate() else {
         return reject(&ctl, 503, "no RTP port free");
     };
-
-    let mut local = LocalMedia {
+    let local = LocalMedia {
         address: local_ip_toward(&app, incoming.source),
         audio_port: ports.port,
         codecs: local_codecs(),
         telephone_event: true,
-        session_id: rand::random::<u32>() as u64,
+        session_id: u64::from(rand::random::<u32>()),
         session_version: 1,
     };
-    let ssrc = rand::random::<u32>();
-    let (events_tx, mut media_events) = mpsc::unbounded_channel();
-
-    // With an offer: answer now. Without: offer in the 200, read the answer from the ACK.
-    let mut our_offer: Option<SessionDescription> = None;
-    let negotiated = match &incoming.offer {
-        Some(body) => match negotiate_offer(body, &local) {
-            Ok((answer, n)) => {
-                ctl.send(CallCmd::Accept(answer.to_bytes()));
-                Some(n)
-            }
-            Err((status, why)) => return reject(&ctl, status, why),
-        },
-        None => {
-            let offer = sdp::offer(&local);
-            ctl.send(CallCmd::Accept(offer.to_bytes()));
-            our_offer = Some(offer);
-            None
-        }
+    let (events_tx, media_events) = mpsc::unbounded_channel();
+    let mut call = Call {
+        app: Arc::clone(&app),
+        ctl,
+        leg,
+        source: incoming.source,
+        language,
+        media: None,
+        seat: None,
+        joined: false,
+        ivr: None,
+        entry: Some(entry),
+        digits: DigitMerger::new(DIGIT_MERGE_WINDOW),
+        current: None,
+        local,
+        ssrc: rand::random(),
+        events_tx,
+        our_offer: None,
+        pending_ports: None,
+        hanging_up: false,
+        plays: 0,
+        finished: 0,
     };
 
-    // The seat and ports wait here until media is negotiated (at once, or at the ACK).
-    let mut pending = Some((seat, ports));
-    let mut joined: Option<Joined> = None;
-    let mut current = negotiated.clone();
-    if let (Some(n), Some((seat, ports))) = (&negotiated, pending.take()) {
-        match join_media(&seat, leg, &ports, n, ssrc, &events_tx) {
-            Some(receivers) => {
-                joined = Some(Joined {
-                    seat,
-                    leg,
-                    _ports: ports,
-                    receivers,
-                })
+    // With an offer: answer now. Without: offer in the 200, read the answer from the ACK.
+    match &incoming.offer {
+        Some(body) => match negotiate_offer(body, &call.local) {
+            Ok((answer, n)) => {
+                if !call.start_media(ports, &n) {
+                    return reject(&call.ctl, 500, "cannot set up media");
+                }
+                call.current = Some(n);
+                call.ctl.send(CallCmd::Accept(answer.to_bytes()));
             }
-            None => {
-                ctl.send(CallCmd::Hangup);
-                return;
-            }
+            Err((status, why)) => return reject(&call.ctl, status, why),
+        },
+        None => {
+            let offer = sdp::offer(&call.local);
+            call.ctl.send(CallCmd::Accept(offer.to_bytes()));
+            call.our_offer = Some(offer);
+            call.pending_ports = Some(ports);
         }
     }
-    tracing::info!(leg = leg.0, conference = %conf.number, source = %incoming.source, "call answered");
+    tracing::info!(leg = leg.0, user = %user, source = %incoming.source, "call answered");
+    call.run(media_events).await;
+}
 
-    loop {
-        tokio::select! {
-            event = ctl.events.recv() => {
-                let Some(event) = event else { break };
-                match event {
-                    Event::CallConfirmed { answer, .. } => {
-                        let (Some(offer), Some((seat, ports))) = (our_offer.take(), pending.take()) else { continue };
-                        let n = answer
-                            .as_deref()
-                            .ok_or(SdpError::NoAudio)
-                            .and_then(SessionDescription::parse)
-                            .and_then(|a| sdp::negotiate_answer(&offer, &a));
-                        match n.ok().and_then(|n| join_media(&seat, leg, &ports, &n, ssrc, &events_tx).map(|r| (n, r))) {
-                            Some((n, receivers)) => {
-                                current = Some(n);
-                                joined = Some(Joined { seat, leg, _ports: ports, receivers });
-                            }
-                            None => {
-                                tracing::info!(leg = leg.0, "unusable SDP answer in ACK; hanging up");
-                                ctl.send(CallCmd::Hangup);
-                            }
-                        }
-                    }
-                    Event::ReInvite { offer, .. } => {
-                        local.session_version += 1;
-                        let Some(body) = offer else {
-                            // A re-INVITE without SDP: offer the same media again.
-                            ctl.send(CallCmd::Accept(sdp::offer(&local).to_bytes()));
-                            continue;
-                        };
-                        match negotiate_offer(&body, &local) {
-                            Ok((answer, n)) => {
-                                if let Some(j) = &joined {
-                                    let codec_changed = current.as_ref().is_none_or(|c| c.payload_type != n.payload_type || c.codec != n.codec);
-                                    j.seat.command(Command::UpdateLeg {
-                                        conf: j.seat.conf().clone(),
-                                        leg,
-                                        config: if codec_changed { leg_config(&n, ssrc) } else { None },
-                                        remote_rtp: n.remote_rtp,
-                                        send: sends(n.direction),
-                                    });
-                                }
-                                tracing::info!(leg = leg.0, direction = ?n.direction, codec = %n.codec, "re-INVITE answered");
-                                current = Some(n);
-                                ctl.send(CallCmd::Accept(answer.to_bytes()));
-                            }
-                            Err((status, _)) => ctl.send(CallCmd::Reject(status)),
-                        }
-                    }
-                    Event::Info { content_type, .. } => {
-                        tracing::debug!(leg = leg.0, %content_type, "INFO received");
-                    }
-                    Event::CallEnded { reason, .. } => {
-                        tracing::info!(leg = leg.0, ?reason, "call ended");
+impl Call {
+    async fn run(&mut self, mut media_events: mpsc::UnboundedReceiver<media::MediaEvent>) {
+        loop {
+            let timer = self.ivr.as_ref().and_then(Ivr::poll_timeout);
+            tokio::select! {
+                event = self.ctl.events.recv() => {
+                    let Some(event) = event else { break };
+                    if !self.on_sip(event).await {
                         break;
                     }
-                    Event::IncomingCall { .. } | Event::Progress { .. } | Event::Answered { .. } => {}
+                }
+                Some(event) = media_events.recv() => self.on_media(event),
+                _ = sleep_until(timer), if timer.is_some() => {
+                    if let Some(ivr) = &mut self.ivr {
+                        ivr.handle_timeout(Instant::now());
+                    }
                 }
             }
-            Some(event) = media_events.recv() => {
-                tracing::debug!(leg = leg.0, ?event, "media event");
-            }
+            self.drive_ivr().await;
         }
     }
-    drop(joined);
-    drop(pending);
+
+    /// Handle a SIP event; false when the call is over.
+    async fn on_sip(&mut self, event: Event) -> bool {
+        match event {
+            Event::CallConfirmed { answer, .. } => {
+                if let (Some(offer), Some(ports)) =
+                    (self.our_offer.take(), self.pending_ports.take())
+                {
+                    let n = answer
+                        .as_deref()
+                        .ok_or(SdpError::NoAudio)
+                        .and_then(SessionDescription::parse)
+                        .and_then(|a| sdp::negotiate_answer(&offer, &a));
+                    match n {
+                        Ok(n) if self.start_media(ports, &n) => self.current = Some(n),
+                        _ => {
+                            tracing::info!(
+                                leg = self.leg.0,
+                                "unusable SDP answer in ACK; hanging up"
+                            );
+                            self.hang_up();
+                            return true;
+                        }
+                    }
+                }
+                // The caller hears the IVR from the moment the call is up.
+                if let Some(entry) = self.entry.take() {
+                    self.ivr = Some(Ivr::new(Instant::now(), self.app.config.ivr.clone(), entry));
+                }
+            }
+            Event::ReInvite { offer, .. } => self.on_reinvite(offer),
+            Event::Info {
+                content_type, body, ..
+            } => {
+                if let Some(digit) = dialplan::digits::parse_info(&content_type, &body) {
+                    self.on_digit(digit, DigitSource::Info);
+                }
+            }
+            Event::CallEnded { reason, .. } => {
+                tracing::info!(
+                    leg = self.leg.0,
+                    ?reason,
+                    joined = self.joined,
+                    "call ended"
+                );
+                return false;
+            }
+            Event::IncomingCall { .. } | Event::Progress { .. } | Event::Answered { .. } => {}
+        }
+        true
+    }
+
+    fn on_reinvite(&mut self, offer: Option<Vec<u8>>) {
+        self.local.session_version += 1;
+        let Some(body) = offer else {
+            // A re-INVITE without SDP: offer the same media again.
+            self.ctl
+                .send(CallCmd::Accept(sdp::offer(&self.local).to_bytes()));
+            return;
+        };
+        match negotiate_offer(&body, &self.local) {
+            Ok((answer, n)) => {
+                if let Some(m) = &self.media {
+                    let codec_changed = self
+                        .current
+                        .as_ref()
+                        .is_none_or(|c| c.payload_type != n.payload_type || c.codec != n.codec);
+                    let config = if codec_changed {
+                        leg_config(&n, self.ssrc)
+                    } else {
+                        None
+                    };
+                    m.handle.update(config, n.remote_rtp, sends(n.direction));
+                }
+                tracing::info!(leg = self.leg.0, direction = ?n.direction, codec = %n.codec, "re-INVITE answered");
+                self.current = Some(n);
+                self.ctl.send(CallCmd::Accept(answer.to_bytes()));
+            }
+            Err((status, _)) => self.ctl.send(CallCmd::Reject(status)),
+        }
+    }
+
+    fn on_media(&mut self, event: media::MediaEvent) {
+        match event {
+            media::MediaEvent::Dtmf { digit, .. } => self.on_digit(digit, DigitSource::Rfc4733),
+            media::MediaEvent::InBandDigit { digit, .. } => {
+                self.on_digit(digit, DigitSource::InBand)
+            }
+            media::MediaEvent::PlaybackFinished { .. } => {
+                self.finished += 1;
+                if self.finished == self.plays {
+                    if let Some(ivr) = &mut self.ivr {
+                        ivr.handle_prompt_finished(Instant::now());
+                    }
+                }
+            }
+            media::MediaEvent::Talking { .. } => {}
+        }
+    }
+
+    fn on_digit(&mut self, digit: char, source: DigitSource) {
+        let now = Instant::now();
+        let Some(digit) = self.digits.accept(now, digit, source) else {
+            return;
+        };
+        inc(&self.app.metrics.dtmf_digits_total);
+        if let Some(ivr) = &mut self.ivr {
+            ivr.handle_digit(now, digit);
+        }
+    }
+
+    /// Carry out what the IVR asks, until it has nothing more to say.
+    async fn drive_ivr(&mut self) {
+        while let Some(action) = self.ivr.as_mut().and_then(Ivr::poll_action) {
+            match action {
+                Action::Play(prompts) => {
+                    if let Some(m) = &self.media {
+                        self.plays += 1;
+                        m.handle
+                            .play(self.app.prompts.clips(&self.language, &prompts));
+                    }
+                }
+                Action::StopPrompt => {
+                    if let Some(m) = &self.media {
+                        m.handle.stop_playback();
+                    }
+                }
+                Action::Lookup { number, code } => {
+                    let result = self.lookup(&number, code.as_deref()).await;
+                    if let Some(ivr) = &mut self.ivr {
+                        ivr.handle_lookup(Instant::now(), result);
+                    }
+                }
+                Action::Join { number } => self.join(&number).await,
+                Action::Hangup => self.hang_up(),
+            }
+        }
+        if self.ivr.as_ref().is_some_and(Ivr::is_finished) {
+            self.ivr = None;
+        }
+    }
+
+    /// Answer the IVR's lookup from the store. A code check always takes at least
+    /// `CODE_CHECK_FLOOR` and compares the code whether or not the number exists.
+    async fn lookup(&mut self, number: &str, code: Option<&str>) -> LookupResult {
+        let started = Instant::now();
+        let status = match self
+            .app
+            .store
+            .lookup(number, unix_now(), self.app.config.early_join_secs)
+            .await
+        {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::error!(error = %e, "store lookup failed");
+                NumberStatus::NotFound
+            }
+        };
+        let Some(code) = code else {
+            return match status {
+                NumberStatus::NotFound => LookupResult::NotFound,
+                NumberStatus::NotStarted(_) => LookupResult::NotStarted,
+                NumberStatus::Ended(_) => LookupResult::Ended,
+                NumberStatus::Open(c) => LookupResult::Ok {
+                    participants: self.app.mixers.participants(&c.id) as u32,
+                },
+            };
+        };
+        let expected = match &status {
+            NumberStatus::NotFound => None,
+            NumberStatus::NotStarted(c) | NumberStatus::Ended(c) | NumberStatus::Open(c) => {
+                Some(c.access_code.as_str())
+            }
+        };
+        let locked = self.app.lockout_refuses(self.source.ip());
+        let code_ok = constant_time_eq(
+            code.as_bytes(),
+            expected.unwrap_or("\u{0}-no-code").as_bytes(),
+        );
+        let result = match status {
+            _ if locked => LookupResult::WrongCode,
+            NumberStatus::NotFound => LookupResult::NotFound,
+            _ if !code_ok => {
+                self.code_failed(number);
+                LookupResult::WrongCode
+            }
+            NumberStatus::NotStarted(_) => LookupResult::NotStarted,
+            NumberStatus::Ended(_) => LookupResult::Ended,
+            NumberStatus::Open(c) => {
+                let capacity = usize::try_from(c.capacity).unwrap_or(0);
+                match self.app.mixers.join(&c.id, capacity) {
+                    Ok(seat) => {
+                        let others = seat.others() as u32;
+                        self.seat = Some(seat);
+                        LookupResult::Ok {
+                            participants: others,
+                        }
+                    }
+                    Err(JoinError::Full) => {
+                        tracing::info!(leg = self.leg.0, conference = number, "conference full");
+                        LookupResult::Full
+                    }
+                }
+            }
+        };
+        tokio::time::sleep_until((started + CODE_CHECK_FLOOR).into()).await;
+        result
+    }
+
+    fn code_failed(&mut self, number: &str) {
+        inc(&self.app.metrics.ivr_wrong_codes_total);
+        let outcome = {
+            let mut lockout = self.app.lockout.lock().unwrap_or_else(|p| p.into_inner());
+            lockout.record_failure(Instant::now(), self.source.ip(), number)
+        };
+        if outcome == FailureOutcome::Locked {
+            inc(&self.app.metrics.ivr_lockouts_total);
+            tracing::warn!(source = %self.source.ip(), conference = number, "too many wrong access codes: source locked out");
+        }
+    }
+
+    /// Move the caller from the lobby into the conference its seat was reserved in.
+    async fn join(&mut self, number: &str) {
+        let (Some(seat), Some(m)) = (&self.seat, &self.media) else {
+            self.hang_up();
+            return;
+        };
+        m.handle.set_inband_dtmf(false);
+        m.handle.move_to(seat).await;
+        self.joined = true;
+        inc(&self.app.metrics.calls_joined_total);
+        tracing::info!(
+            leg = self.leg.0,
+            conference = number,
+            others = seat.others(),
+            "joined"
+        );
+    }
+
+    fn hang_up(&mut self) {
+        if !self.hanging_up {
+            self.hanging_up = true;
+            self.ctl.send(CallCmd::Hangup);
+        }
+    }
+
+    /// Put the leg in its lobby engine and start reading its sockets.
+    fn start_media(&mut self, ports: PortPair, n: &NegotiatedAudio) -> bool {
+        let Some(config) = leg_config(n, self.ssrc) else {
+            return false;
+        };
+        let sockets = (|| {
+            Some((
+                ports.rtp.try_clone().ok()?,
+                ports.rtcp.try_clone().ok()?,
+                tokio::net::UdpSocket::from_std(ports.rtp.try_clone().ok()?).ok()?,
+                tokio::net::UdpSocket::from_std(ports.rtcp.try_clone().ok()?).ok()?,
+            ))
+        })();
+        let Some((rtp_send, rtcp_send, rtp_recv, rtcp_recv)) = sockets else {
+            return false;
+        };
+        let io = LegIo {
+            rtp: rtp_send,
+            rtcp: rtcp_send,
+            remote_rtp: n.remote_rtp,
+            send: sends(n.direction),
+            events: self.events_tx.clone(),
+        };
+        let handle = self.app.mixers.add_to_lobby(self.leg, config, io);
+        handle.set_inband_dtmf(true);
+        let sink = handle.packet_sink();
+        let receivers = vec![
+            tokio::spawn(receive(rtp_recv, sink.clone(), self.leg, PacketKind::Rtp)),
+            tokio::spawn(receive(rtcp_recv, sink, self.leg, PacketKind::Rtcp)),
+        ];
+        self.media = Some(Media {
+            handle,
+            receivers,
+            _ports: ports,
+        });
+        true
+    }
+}
+
+/// Compare without an early exit, so the time taken does not tell how much of a code matched.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    let mut diff = a.len() ^ b.len();
+    for (i, x) in a.iter().enumerate() {
+        diff |= usize::from(x ^ b.get(i).copied().unwrap_or(0));
+    }
+    diff == 0
+}
+
+async fn sleep_until(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at.into()).await,
+        None => std::future::pending().await,
+    }
 }
 
 /// Answer an SDP offer, or say which status refuses it.
@@ -303,58 +586,12 @@ fn negotiate_offer(
     }
 }
 
-/// Give the leg to its conference's mixer thread and start reading its sockets.
-fn join_media(
-    seat: &Seat,
-    leg: LegId,
-    ports: &PortPair,
-    n: &NegotiatedAudio,
-    ssrc: u32,
-    events: &mpsc::UnboundedSender<media::MediaEvent>,
-) -> Option<Vec<tokio::task::JoinHandle<()>>> {
-    let config = leg_config(n, ssrc)?;
-    let io = LegIo {
-        rtp: ports.rtp.try_clone().ok()?,
-        rtcp: ports.rtcp.try_clone().ok()?,
-        remote_rtp: n.remote_rtp,
-        send: sends(n.direction),
-        events: events.clone(),
-    };
-    let rtp = tokio::net::UdpSocket::from_std(ports.rtp.try_clone().ok()?).ok()?;
-    let rtcp = tokio::net::UdpSocket::from_std(ports.rtcp.try_clone().ok()?).ok()?;
-    seat.command(Command::AddLeg {
-        conf: seat.conf().clone(),
-        leg,
-        config,
-        io,
-    });
-    let sink = seat.packet_sink();
-    let conf = seat.conf().clone();
-    Some(vec![
-        tokio::spawn(receive(
-            rtp,
-            sink.clone(),
-            conf.clone(),
-            leg,
-            PacketKind::Rtp,
-        )),
-        tokio::spawn(receive(rtcp, sink, conf, leg, PacketKind::Rtcp)),
-    ])
-}
-
 /// Read a leg's socket and queue every datagram for the mixer thread.
-async fn receive(
-    socket: tokio::net::UdpSocket,
-    sink: PacketSink,
-    conf: crate::mixer::ConfKey,
-    leg: LegId,
-    kind: PacketKind,
-) {
+async fn receive(socket: tokio::net::UdpSocket, sink: PacketSink, leg: LegId, kind: PacketKind) {
     let mut buf = vec![0u8; 2048];
     loop {
         match socket.recv_from(&mut buf).await {
             Ok((n, source)) => sink.push(Inbound {
-                conf: conf.clone(),
                 leg,
                 kind,
                 source,

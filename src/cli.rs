@@ -59,6 +59,23 @@ struct ServeArgs {
     /// Mixer threads [default: one per core].
     #[arg(long, env = "PONT_MIXER_THREADS")]
     mixer_threads: Option<usize>,
+    /// A PSTN gateway number whose callers get the full IVR: NUMBER or NUMBER=LANG (repeatable;
+    /// comma-separated in the variable).
+    #[arg(
+        long = "gateway-number",
+        env = "PONT_GATEWAY_NUMBERS",
+        value_delimiter = ','
+    )]
+    gateway_numbers: Vec<String>,
+    /// Default prompt language: fr or en [default: fr].
+    #[arg(long, env = "PONT_LANGUAGE")]
+    language: Option<String>,
+    /// Country code for national numbers [default: 33].
+    #[arg(long, env = "PONT_COUNTRY_CODE")]
+    country_code: Option<String>,
+    /// Minutes before its start a conference can be joined [default: 10].
+    #[arg(long, env = "PONT_EARLY_JOIN_MINUTES")]
+    early_join_minutes: Option<i64>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -157,7 +174,45 @@ fn resolve(args: ServeArgs, file: FileConfig, db: String) -> Result<Config, conf
         })?),
         None => None,
     };
+    let language = config::parse_language(
+        &args
+            .language
+            .or(file.language)
+            .unwrap_or_else(|| "fr".into()),
+    )?;
+    let country_code = args
+        .country_code
+        .or(file.country_code)
+        .unwrap_or_else(|| "33".into());
+    let gateway_specs = if args.gateway_numbers.is_empty() {
+        file.gateway_numbers.unwrap_or_default()
+    } else {
+        args.gateway_numbers
+    };
+    let gateways = gateway_specs
+        .iter()
+        .filter(|s| !s.trim().is_empty())
+        .map(|s| config::parse_gateway(s, &language, &country_code))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut lockout = dialplan::LockoutConfig::default();
+    if let Some(n) = file.lockout_threshold {
+        lockout.threshold = n;
+    }
+    if let Some(m) = file.lockout_minutes {
+        lockout.window = std::time::Duration::from_secs(m * 60);
+        lockout.lockout = lockout.window;
+    }
     Ok(Config {
+        gateways,
+        language,
+        country_code,
+        early_join_secs: args
+            .early_join_minutes
+            .or(file.early_join_minutes)
+            .unwrap_or(10)
+            * 60,
+        ivr: dialplan::IvrConfig::default(),
+        lockout,
         sip: config::parse_addr("sip", &pick(args.sip, file.sip, config::DEFAULT_SIP))?,
         rtp_ports: config::parse_port_range(&pick(
             args.rtp_ports,

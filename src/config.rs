@@ -42,6 +42,14 @@ pub enum ConfigError {
         /// The value given.
         value: String,
     },
+    /// A gateway number is not a phone number.
+    #[error(
+        "gateway-number: {0:?} is not a phone number (NUMBER or NUMBER=LANG, e.g. +33426687307=fr)"
+    )]
+    Gateway(String),
+    /// No prompts exist in this language.
+    #[error("language: {0:?} is not one of fr, en")]
+    Language(String),
     /// The RTP range is not `LOW-HIGH` with 1024 ≤ LOW < HIGH ≤ 65535 and room for a pair.
     #[error(
         "rtp-ports: {0:?} is not a range LOW-HIGH of at least two ports between 1024 and 65535"
@@ -65,6 +73,18 @@ pub struct FileConfig {
     pub public_ip: Option<String>,
     /// Mixer threads (default: one per core).
     pub mixer_threads: Option<usize>,
+    /// Gateway numbers, `NUMBER` or `NUMBER=LANG` (e.g. `+33426687307=fr`).
+    pub gateway_numbers: Option<Vec<String>>,
+    /// Default prompt language (`fr` or `en`).
+    pub language: Option<String>,
+    /// Country code for national numbers (`33`).
+    pub country_code: Option<String>,
+    /// Minutes before its start a conference can be joined.
+    pub early_join_minutes: Option<i64>,
+    /// Wrong codes from one source that lock it out (within `lockout_minutes`).
+    pub lockout_threshold: Option<u32>,
+    /// Minutes over which wrong codes are counted, and for which a source stays locked.
+    pub lockout_minutes: Option<u64>,
 }
 
 impl FileConfig {
@@ -97,6 +117,49 @@ pub struct Config {
     pub public_ip: Option<std::net::IpAddr>,
     /// Number of mixer threads.
     pub mixer_threads: usize,
+    /// Gateway numbers (callers get the full IVR), with their prompt language.
+    pub gateways: Vec<dialplan::GatewayNumber>,
+    /// Prompt language when the route does not say.
+    pub language: String,
+    /// Country code used to normalise national numbers.
+    pub country_code: String,
+    /// Seconds before its start a conference opens.
+    pub early_join_secs: i64,
+    /// IVR timings.
+    pub ivr: dialplan::IvrConfig,
+    /// Wrong-code lockout.
+    pub lockout: dialplan::LockoutConfig,
+}
+
+/// Languages the prompts exist in.
+pub const LANGUAGES: &[&str] = &["fr", "en"];
+
+/// Parse a gateway number, `NUMBER` or `NUMBER=LANG`.
+pub fn parse_gateway(
+    spec: &str,
+    default_language: &str,
+    country: &str,
+) -> Result<dialplan::GatewayNumber, ConfigError> {
+    let (number, language) = match spec.split_once('=') {
+        Some((n, l)) => (n, l.trim()),
+        None => (spec, default_language),
+    };
+    let e164 = dialplan::route::normalise(number.trim(), country)
+        .ok_or_else(|| ConfigError::Gateway(spec.to_string()))?;
+    Ok(dialplan::GatewayNumber {
+        e164,
+        language: parse_language(language)?,
+    })
+}
+
+/// Check a prompt language.
+pub fn parse_language(language: &str) -> Result<String, ConfigError> {
+    let l = language.trim().to_ascii_lowercase();
+    if LANGUAGES.contains(&l.as_str()) {
+        Ok(l)
+    } else {
+        Err(ConfigError::Language(language.to_string()))
+    }
 }
 
 /// Parse `IP:PORT`.

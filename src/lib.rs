@@ -19,6 +19,7 @@ pub mod config;
 pub mod metrics;
 pub mod mixer;
 pub mod ports;
+pub mod prompts;
 pub mod sip_driver;
 pub mod store;
 pub mod web;
@@ -48,6 +49,18 @@ pub struct App {
     pub mixers: Arc<MixerPool>,
     /// RTP ports.
     pub ports: Arc<PortAllocator>,
+    /// The IVR's prompts, decoded.
+    pub prompts: prompts::Prompts,
+    /// Wrong-code counts and locked-out sources.
+    pub lockout: std::sync::Mutex<dialplan::Lockout>,
+}
+
+impl App {
+    /// Whether calls from `source` are refused now (too many wrong codes).
+    pub fn lockout_refuses(&self, source: std::net::IpAddr) -> bool {
+        let lockout = self.lockout.lock().unwrap_or_else(|p| p.into_inner());
+        lockout.is_locked(std::time::Instant::now(), source)
+    }
 }
 
 /// Why the bridge could not start.
@@ -66,6 +79,9 @@ pub enum StartError {
     /// The store could not be opened.
     #[error(transparent)]
     Store(#[from] store::StoreError),
+    /// The prompts could not be decoded.
+    #[error(transparent)]
+    Prompts(#[from] prompts::PromptLoadError),
     /// A thread could not be started.
     #[error("cannot start mixer threads: {0}")]
     Threads(std::io::Error),
@@ -102,6 +118,8 @@ impl Bridge {
         let web_addr = web.local_addr().map_err(bind("web", config.web))?;
 
         let store = Store::open(&config.db).await?;
+        let prompts = prompts::Prompts::load(8000)?;
+        let lockout = std::sync::Mutex::new(dialplan::Lockout::new(config.lockout.clone()));
         let metrics = Arc::new(Metrics::default());
         let mixers = MixerPool::start(config.mixer_threads, Arc::clone(&metrics))
             .map_err(StartError::Threads)?;
@@ -114,6 +132,8 @@ impl Bridge {
             metrics: Arc::clone(&metrics),
             mixers,
             ports,
+            prompts,
+            lockout,
         });
 
         let contact_ip = match app.config.public_ip {

@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 use std::net::{SocketAddr, UdpSocket};
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime};
@@ -18,6 +18,7 @@ use std::time::{Duration, Instant, SystemTime};
 use crossbeam_channel::{bounded, unbounded, Receiver, Sender, TrySendError};
 use media::{ConferenceEngine, EngineStats, LegConfig, LegId, LegStats, MediaEvent, PacketKind};
 use tokio::sync::mpsc::UnboundedSender;
+use tokio::sync::oneshot;
 
 use crate::metrics::{add, inc, Metrics};
 
@@ -46,47 +47,52 @@ pub struct LegIo {
     pub events: UnboundedSender<MediaEvent>,
 }
 
-/// A command to a mixer thread.
+/// A command to a mixer thread. Legs are named by their [`LegId`]; each thread knows which of
+/// its engines holds each of its legs.
 #[derive(Debug)]
-pub enum Command {
-    /// Add a participant to a conference (creating its engine on first join).
+enum Command {
+    /// Add a participant to an engine (creating the engine if needed).
     AddLeg {
-        /// The conference.
         conf: ConfKey,
-        /// The participant.
         leg: LegId,
-        /// Its negotiated media.
         config: LegConfig,
-        /// Its sockets.
-        io: LegIo,
+        io: Box<LegIo>,
+    },
+    /// Move a participant to engine `conf` on worker `to` (maybe this one), then say `done`.
+    MoveLeg {
+        leg: LegId,
+        conf: ConfKey,
+        to: usize,
+        done: oneshot::Sender<()>,
+    },
+    /// The second half of a move: a participant arriving from another thread.
+    InsertLeg {
+        conf: ConfKey,
+        state: Box<media::LegState>,
+        io: Box<LegIo>,
+        latched: (Option<SocketAddr>, Option<SocketAddr>),
+        done: oneshot::Sender<()>,
     },
     /// A re-INVITE changed where or whether to send, or the codec.
     UpdateLeg {
-        /// The conference.
-        conf: ConfKey,
-        /// The participant.
         leg: LegId,
-        /// New codec settings, when they changed.
         config: Option<LegConfig>,
-        /// New SDP address (symmetric RTP still wins once packets arrive).
         remote_rtp: Option<SocketAddr>,
-        /// Whether to send.
         send: bool,
     },
-    /// Remove a participant (the engine goes when its last leg does).
-    RemoveLeg {
-        /// The conference.
-        conf: ConfKey,
-        /// The participant.
-        leg: LegId,
-    },
+    /// Remove a participant (its engine goes when its last leg does).
+    RemoveLeg { leg: LegId },
+    /// Play prompts to a participant (replacing what plays).
+    Play { leg: LegId, clips: Vec<Arc<[i16]>> },
+    /// Stop the prompt (barge-in).
+    StopPlayback { leg: LegId },
+    /// Listen for in-band DTMF tones on a participant's audio (during the IVR).
+    InBandDtmf { leg: LegId, enabled: bool },
 }
 
 /// A packet received on a leg's socket.
 #[derive(Debug)]
 pub struct Inbound {
-    /// The conference.
-    pub conf: ConfKey,
     /// The participant.
     pub leg: LegId,
     /// RTP or RTCP (by the port it came on).
@@ -98,7 +104,7 @@ pub struct Inbound {
 }
 
 /// Handle on one mixer thread.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Worker {
     commands: Sender<Command>,
     packets: Sender<Inbound>,
@@ -110,6 +116,8 @@ pub struct MixerPool {
     workers: Vec<Worker>,
     placement: Mutex<HashMap<ConfKey, Placement>>,
     metrics: Arc<Metrics>,
+    /// Round-robin cursor for lobby engines (one caller each, cheap, short-lived).
+    next_lobby: AtomicUsize,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -126,12 +134,15 @@ pub enum JoinError {
     Full,
 }
 
-/// A place taken in a conference; hands it back on drop.
+/// A place taken in a conference (reserved when the access code is accepted, before the caller
+/// has heard the joining prompt); hands it back on drop.
 #[derive(Debug)]
 pub struct Seat {
     pool: Arc<MixerPool>,
     conf: ConfKey,
     worker: usize,
+    /// Participants already seated when this seat was taken.
+    before: usize,
 }
 
 impl Seat {
@@ -140,18 +151,9 @@ impl Seat {
         &self.conf
     }
 
-    /// Send a command to the conference's thread.
-    pub fn command(&self, cmd: Command) {
-        // A send fails only when the thread is gone (shutdown): nothing to do then.
-        let _ = self.pool.workers[self.worker].commands.send(cmd);
-    }
-
-    /// The queue the leg's receive tasks push packets into.
-    pub fn packet_sink(&self) -> PacketSink {
-        PacketSink {
-            queue: self.pool.workers[self.worker].packets.clone(),
-            metrics: Arc::clone(&self.pool.metrics),
-        }
+    /// How many participants were seated before this one.
+    pub fn others(&self) -> usize {
+        self.before
     }
 }
 
@@ -173,21 +175,106 @@ impl Drop for Seat {
     }
 }
 
+/// A call task's handle on its leg's media, wherever the leg lives (lobby or conference).
+/// Dropping it removes the leg.
+#[derive(Debug)]
+pub struct LegHandle {
+    pool: Arc<MixerPool>,
+    leg: LegId,
+    /// The worker that holds the leg; read by the receive tasks for every packet.
+    worker: Arc<AtomicUsize>,
+}
+
+impl LegHandle {
+    /// The leg.
+    pub fn id(&self) -> LegId {
+        self.leg
+    }
+
+    fn command(&self, cmd: Command) {
+        let w = self.worker.load(Ordering::Acquire);
+        // A send fails only when the thread is gone (shutdown): nothing to do then.
+        let _ = self.pool.workers[w].commands.send(cmd);
+    }
+
+    /// Apply a renegotiation.
+    pub fn update(&self, config: Option<LegConfig>, remote_rtp: Option<SocketAddr>, send: bool) {
+        self.command(Command::UpdateLeg {
+            leg: self.leg,
+            config,
+            remote_rtp,
+            send,
+        });
+    }
+
+    /// Play prompts (8 kHz PCM) to the leg; `MediaEvent::PlaybackFinished` follows.
+    pub fn play(&self, clips: Vec<Arc<[i16]>>) {
+        self.command(Command::Play {
+            leg: self.leg,
+            clips,
+        });
+    }
+
+    /// Stop the prompt now.
+    pub fn stop_playback(&self) {
+        self.command(Command::StopPlayback { leg: self.leg });
+    }
+
+    /// Turn in-band DTMF detection on or off for this leg.
+    pub fn set_inband_dtmf(&self, enabled: bool) {
+        self.command(Command::InBandDtmf {
+            leg: self.leg,
+            enabled,
+        });
+    }
+
+    /// Move the leg into the conference of `seat`. Returns when the leg is there, so commands
+    /// sent afterwards reach the right thread.
+    pub async fn move_to(&self, seat: &Seat) {
+        let (done, wait) = oneshot::channel();
+        self.command(Command::MoveLeg {
+            leg: self.leg,
+            conf: seat.conf.clone(),
+            to: seat.worker,
+            done,
+        });
+        // An error means the leg vanished (or the pool stopped): nothing left to route.
+        let _ = wait.await;
+        self.worker.store(seat.worker, Ordering::Release);
+    }
+
+    /// Where the leg's receive tasks push packets.
+    pub fn packet_sink(&self) -> PacketSink {
+        PacketSink {
+            pool: Arc::clone(&self.pool),
+            worker: Arc::clone(&self.worker),
+        }
+    }
+}
+
+impl Drop for LegHandle {
+    fn drop(&mut self) {
+        self.command(Command::RemoveLeg { leg: self.leg });
+    }
+}
+
 /// Where a receive task hands packets to the mixer.
 #[derive(Debug, Clone)]
 pub struct PacketSink {
-    queue: Sender<Inbound>,
-    metrics: Arc<Metrics>,
+    pool: Arc<MixerPool>,
+    worker: Arc<AtomicUsize>,
 }
 
 impl PacketSink {
     /// Queue a packet; a full queue drops it (counted) rather than block the receive task.
     pub fn push(&self, packet: Inbound) {
-        inc(&self.metrics.rtp_packets_received_total);
-        match self.queue.try_send(packet) {
+        let metrics = &self.pool.metrics;
+        inc(&metrics.rtp_packets_received_total);
+        let w = self.worker.load(Ordering::Acquire);
+        match self.pool.workers[w].packets.try_send(packet) {
             Ok(()) => {}
             Err(TrySendError::Full(_)) | Err(TrySendError::Disconnected(_)) => {
-                inc(&self.metrics.rtp_packets_dropped_total)
+                inc(&metrics.rtp_packets_dropped_total)
             }
         }
     }
@@ -196,24 +283,55 @@ impl PacketSink {
 impl MixerPool {
     /// Start `threads` mixer threads.
     pub fn start(threads: usize, metrics: Arc<Metrics>) -> std::io::Result<Arc<MixerPool>> {
-        let mut workers = Vec::with_capacity(threads);
-        for index in 0..threads.max(1) {
+        let n = threads.max(1);
+        let mut workers = Vec::with_capacity(n);
+        let mut inputs = Vec::with_capacity(n);
+        for _ in 0..n {
             let (cmd_tx, cmd_rx) = unbounded();
             let (pkt_tx, pkt_rx) = bounded(PACKET_QUEUE);
-            let m = Arc::clone(&metrics);
-            thread::Builder::new()
-                .name(format!("mixer-{index}"))
-                .spawn(move || MixerThread::new(cmd_rx, pkt_rx, m).run())?;
             workers.push(Worker {
                 commands: cmd_tx,
                 packets: pkt_tx,
             });
+            inputs.push((cmd_rx, pkt_rx));
+        }
+        // Each thread can hand a leg to any other: it gets every thread's command queue.
+        let peers: Arc<[Sender<Command>]> = workers.iter().map(|w| w.commands.clone()).collect();
+        for (index, (cmd_rx, pkt_rx)) in inputs.into_iter().enumerate() {
+            let thread = MixerThread::new(
+                index,
+                cmd_rx,
+                pkt_rx,
+                Arc::clone(&peers),
+                Arc::clone(&metrics),
+            );
+            thread::Builder::new()
+                .name(format!("mixer-{index}"))
+                .spawn(move || thread.run())?;
         }
         Ok(Arc::new(MixerPool {
             workers,
             placement: Mutex::new(HashMap::new()),
             metrics,
+            next_lobby: AtomicUsize::new(0),
         }))
+    }
+
+    /// Put a new leg in a lobby engine of its own (the IVR phase), on the next thread in turn.
+    pub fn add_to_lobby(self: &Arc<Self>, leg: LegId, config: LegConfig, io: LegIo) -> LegHandle {
+        let w = self.next_lobby.fetch_add(1, Ordering::Relaxed) % self.workers.len();
+        let handle = LegHandle {
+            pool: Arc::clone(self),
+            leg,
+            worker: Arc::new(AtomicUsize::new(w)),
+        };
+        handle.command(Command::AddLeg {
+            conf: Arc::from(format!("lobby:{}", leg.0)),
+            leg,
+            config,
+            io: Box::new(io),
+        });
+        handle
     }
 
     /// Take a seat in conference `conf`, refusing past `capacity` participants.
@@ -224,12 +342,14 @@ impl MixerPool {
             if p.participants >= capacity {
                 return Err(JoinError::Full);
             }
+            let before = p.participants;
             p.participants += 1;
             add(&self.metrics.participants_active, 1);
             return Ok(Seat {
                 pool: Arc::clone(self),
                 conf: key,
                 worker: p.worker,
+                before,
             });
         }
         if capacity == 0 {
@@ -254,15 +374,23 @@ impl MixerPool {
             pool: Arc::clone(self),
             conf: key,
             worker,
+            before: 0,
         })
+    }
+
+    /// Participants seated in `conf` now.
+    pub fn participants(&self, conf: &str) -> usize {
+        let placement = self.placement.lock().unwrap_or_else(|p| p.into_inner());
+        placement.get(conf).map_or(0, |p| p.participants)
     }
 }
 
 /// One leg as the mixer thread sees it.
+#[derive(Debug)]
 struct LegState {
-    io: LegIo,
-    /// Latched source of RTP (symmetric RTP, RFC 4961 spirit): once a packet arrives we answer
-    /// where it came from, whatever the SDP said (NAT, clients advertising the wrong address).
+    io: Box<LegIo>,
+    /// Latched source of RTP (symmetric RTP): once a packet arrives we answer where it came from,
+    /// whatever the SDP said (NAT, clients advertising the wrong address).
     latched_rtp: Option<SocketAddr>,
     latched_rtcp: Option<SocketAddr>,
 }
@@ -284,27 +412,93 @@ struct Conf {
     legs: HashMap<LegId, LegState>,
 }
 
+impl Conf {
+    fn new(now: Instant) -> Conf {
+        // RFC 3550 wants random initial sequence numbers and timestamps; the engine reads no OS
+        // randomness, so it gets a seed, and the wall clock (for RTCP SR NTP times) anchored once.
+        let mut engine = ConferenceEngine::with_seed(rand::random());
+        engine.set_cname("pont");
+        engine.set_wallclock(now, SystemTime::now());
+        Conf {
+            engine,
+            legs: HashMap::new(),
+        }
+    }
+}
+
 struct MixerThread {
+    index: usize,
     commands: Receiver<Command>,
     packets: Receiver<Inbound>,
+    peers: Arc<[Sender<Command>]>,
     metrics: Arc<Metrics>,
     confs: HashMap<ConfKey, Conf>,
-    /// Counters of the legs that left this thread (their engines forget them).
-    retired: EngineStats,
+    /// Which engine holds each leg of this thread.
+    leg_conf: HashMap<LegId, ConfKey>,
+    /// Counters of the legs that left this thread (hung up, or moved away).
+    retired: MediaTotals,
+    /// Counters that legs moved in had already gathered on another thread (which counts them).
+    imported: MediaTotals,
     /// What this thread last added to the global counters (they only ever grow by the delta).
-    published: EngineStats,
+    published: MediaTotals,
     ticks: u64,
 }
 
+/// The media counters a thread publishes. A leg's counters travel with it when it moves; the
+/// thread it leaves keeps them in `retired` and the one it joins subtracts them as `imported`,
+/// so every packet is counted once, on one thread, and each thread's total never shrinks.
+#[derive(Debug, Clone, Copy, Default)]
+struct MediaTotals {
+    malformed: u64,
+    late: u64,
+    lost: u64,
+    duplicate: u64,
+    concealed: u64,
+}
+
+impl MediaTotals {
+    fn add_leg(&mut self, s: &LegStats) {
+        self.malformed += s.rtp_malformed + s.rtp_unknown_pt + s.rtcp_malformed;
+        self.late += s.jitter.late;
+        self.lost += s.jitter.lost;
+        self.duplicate += s.jitter.duplicate;
+        self.concealed += s.jitter.concealed;
+    }
+    fn add_engine(&mut self, s: &EngineStats) {
+        self.malformed += s.rtp_malformed + s.rtp_unknown_pt + s.rtcp_malformed;
+        self.late += s.late;
+        self.lost += s.lost;
+        self.duplicate += s.duplicate;
+        self.concealed += s.concealed;
+    }
+    fn sub(&mut self, o: &MediaTotals) {
+        self.malformed = self.malformed.saturating_sub(o.malformed);
+        self.late = self.late.saturating_sub(o.late);
+        self.lost = self.lost.saturating_sub(o.lost);
+        self.duplicate = self.duplicate.saturating_sub(o.duplicate);
+        self.concealed = self.concealed.saturating_sub(o.concealed);
+    }
+}
+
 impl MixerThread {
-    fn new(commands: Receiver<Command>, packets: Receiver<Inbound>, metrics: Arc<Metrics>) -> Self {
+    fn new(
+        index: usize,
+        commands: Receiver<Command>,
+        packets: Receiver<Inbound>,
+        peers: Arc<[Sender<Command>]>,
+        metrics: Arc<Metrics>,
+    ) -> Self {
         MixerThread {
+            index,
             commands,
             packets,
+            peers,
             metrics,
             confs: HashMap::new(),
-            retired: EngineStats::default(),
-            published: EngineStats::default(),
+            leg_conf: HashMap::new(),
+            retired: MediaTotals::default(),
+            imported: MediaTotals::default(),
+            published: MediaTotals::default(),
             ticks: 0,
         }
     }
@@ -313,36 +507,20 @@ impl MixerThread {
     fn publish_stats(&mut self) {
         let mut total = self.retired;
         for c in self.confs.values() {
-            let s = c.engine.stats();
-            total.rtp_malformed += s.rtp_malformed;
-            total.rtp_unknown_pt += s.rtp_unknown_pt;
-            total.rtcp_malformed += s.rtcp_malformed;
-            total.late += s.late;
-            total.lost += s.lost;
-            total.duplicate += s.duplicate;
-            total.concealed += s.concealed;
+            total.add_engine(&c.engine.stats());
         }
+        total.sub(&self.imported);
         let (p, m) = (&self.published, &self.metrics);
-        let bad = |s: &EngineStats| s.rtp_malformed + s.rtp_unknown_pt + s.rtcp_malformed;
-        let delta = |now: u64, before: u64| now.saturating_sub(before);
-        m.rtp_packets_malformed_total
-            .fetch_add(delta(bad(&total), bad(p)), Ordering::Relaxed);
-        m.jitter_late_total
-            .fetch_add(delta(total.late, p.late), Ordering::Relaxed);
-        m.jitter_lost_total
-            .fetch_add(delta(total.lost, p.lost), Ordering::Relaxed);
-        m.jitter_duplicate_total
-            .fetch_add(delta(total.duplicate, p.duplicate), Ordering::Relaxed);
-        m.frames_concealed_total
-            .fetch_add(delta(total.concealed, p.concealed), Ordering::Relaxed);
+        // Totals only grow (see `imported`), so the deltas are never negative.
+        let add = |counter: &std::sync::atomic::AtomicU64, now: u64, before: u64| {
+            counter.fetch_add(now.saturating_sub(before), Ordering::Relaxed);
+        };
+        add(&m.rtp_packets_malformed_total, total.malformed, p.malformed);
+        add(&m.jitter_late_total, total.late, p.late);
+        add(&m.jitter_lost_total, total.lost, p.lost);
+        add(&m.jitter_duplicate_total, total.duplicate, p.duplicate);
+        add(&m.frames_concealed_total, total.concealed, p.concealed);
         self.published = total;
-    }
-
-    /// Keep a leaving leg's counters so the published totals never go down.
-    fn retire(&mut self, stats: Option<LegStats>) {
-        if let Some(s) = stats {
-            self.retired.add(&s);
-        }
     }
 
     fn run(mut self) {
@@ -398,18 +576,10 @@ impl MixerThread {
                 config,
                 io,
             } => {
-                let c = self.confs.entry(conf).or_insert_with(|| {
-                    // RFC 3550 wants random initial sequence numbers and timestamps; the
-                    // engine reads no OS randomness, so it gets a seed, and the wall clock
-                    // (for RTCP SR NTP times) anchored once.
-                    let mut engine = ConferenceEngine::with_seed(rand::random());
-                    engine.set_cname("pont");
-                    engine.set_wallclock(now, SystemTime::now());
-                    Conf {
-                        engine,
-                        legs: HashMap::new(),
-                    }
-                });
+                let c = self
+                    .confs
+                    .entry(conf.clone())
+                    .or_insert_with(|| Conf::new(now));
                 c.engine.add_leg(now, leg, config);
                 c.legs.insert(
                     leg,
@@ -419,15 +589,64 @@ impl MixerThread {
                         latched_rtcp: None,
                     },
                 );
+                self.leg_conf.insert(leg, conf);
+            }
+            Command::MoveLeg {
+                leg,
+                conf,
+                to,
+                done,
+            } => {
+                let Some((state, io)) = self.take(leg) else {
+                    return;
+                };
+                self.retired.add_leg(&state.stats());
+                let latched = (io.latched_rtp, io.latched_rtcp);
+                let insert = Command::InsertLeg {
+                    conf,
+                    state: Box::new(state),
+                    io: io.io,
+                    latched,
+                    done,
+                };
+                if to == self.index {
+                    self.apply(insert);
+                } else if let Some(peer) = self.peers.get(to) {
+                    let _ = peer.send(insert);
+                }
+            }
+            Command::InsertLeg {
+                conf,
+                state,
+                io,
+                latched,
+                done,
+            } => {
+                let leg = state.id();
+                self.imported.add_leg(&state.stats());
+                let c = self
+                    .confs
+                    .entry(conf.clone())
+                    .or_insert_with(|| Conf::new(now));
+                c.engine.insert_leg(now, *state);
+                c.legs.insert(
+                    leg,
+                    LegState {
+                        io,
+                        latched_rtp: latched.0,
+                        latched_rtcp: latched.1,
+                    },
+                );
+                self.leg_conf.insert(leg, conf);
+                let _ = done.send(());
             }
             Command::UpdateLeg {
-                conf,
                 leg,
                 config,
                 remote_rtp,
                 send,
             } => {
-                let Some(c) = self.confs.get_mut(&conf) else {
+                let Some(c) = self.leg_conf.get(&leg).and_then(|k| self.confs.get_mut(k)) else {
                     return;
                 };
                 let Some(state) = c.legs.get_mut(&leg) else {
@@ -443,19 +662,39 @@ impl MixerThread {
                     c.engine.reconfigure_leg(leg, config);
                 }
             }
-            Command::RemoveLeg { conf, leg } => {
-                let Some(c) = self.confs.get_mut(&conf) else {
-                    return;
-                };
-                let stats = c.engine.leg_stats(leg);
-                c.engine.remove_leg(leg);
-                c.legs.remove(&leg);
-                if c.legs.is_empty() {
-                    self.confs.remove(&conf);
+            Command::Play { leg, clips } => {
+                if let Some(c) = self.leg_conf.get(&leg).and_then(|k| self.confs.get_mut(k)) {
+                    c.engine.play(leg, &clips);
                 }
-                self.retire(stats);
+            }
+            Command::StopPlayback { leg } => {
+                if let Some(c) = self.leg_conf.get(&leg).and_then(|k| self.confs.get_mut(k)) {
+                    c.engine.stop_playback(leg);
+                }
+            }
+            Command::InBandDtmf { leg, enabled } => {
+                if let Some(c) = self.leg_conf.get(&leg).and_then(|k| self.confs.get_mut(k)) {
+                    c.engine.set_inband_dtmf(leg, enabled);
+                }
+            }
+            Command::RemoveLeg { leg } => {
+                if let Some((state, _)) = self.take(leg) {
+                    self.retired.add_leg(&state.stats());
+                }
             }
         }
+    }
+
+    /// Take a leg out of its engine (dropping the engine when it empties).
+    fn take(&mut self, leg: LegId) -> Option<(media::LegState, LegState)> {
+        let conf = self.leg_conf.remove(&leg)?;
+        let c = self.confs.get_mut(&conf)?;
+        let state = c.engine.take_leg(leg);
+        let io = c.legs.remove(&leg);
+        if c.legs.is_empty() {
+            self.confs.remove(&conf);
+        }
+        Some((state?, io?))
     }
 
     fn drain_packets(&mut self, now: Instant) {
@@ -464,7 +703,12 @@ impl MixerThread {
             let Ok(p) = self.packets.try_recv() else {
                 return;
             };
-            let Some(c) = self.confs.get_mut(&p.conf) else {
+            let Some(c) = self
+                .leg_conf
+                .get(&p.leg)
+                .and_then(|k| self.confs.get_mut(k))
+            else {
+                // A leg that just moved to another thread, or just hung up.
                 inc(&self.metrics.rtp_packets_dropped_total);
                 continue;
             };
@@ -472,13 +716,19 @@ impl MixerThread {
                 inc(&self.metrics.rtp_packets_dropped_total);
                 continue;
             };
+            // Latch only on what is RTP (RTCP) by its header: any datagram reaches the port, and
+            // latching on garbage would hand the leg's media to whoever sends it.
             match p.kind {
                 PacketKind::Rtp => {
-                    state.latched_rtp = Some(p.source);
+                    if media::rtp::parse(&p.data).is_ok() {
+                        state.latched_rtp = Some(p.source);
+                    }
                     c.engine.handle_rtp(now, p.leg, &p.data);
                 }
                 PacketKind::Rtcp => {
-                    state.latched_rtcp = Some(p.source);
+                    if media::rtp::demux(&p.data) == media::rtp::Demux::Rtcp {
+                        state.latched_rtcp = Some(p.source);
+                    }
                     c.engine.handle_rtcp(now, p.leg, &p.data);
                 }
             }
@@ -509,9 +759,9 @@ impl MixerThread {
             while let Some(event) = c.engine.poll_event() {
                 let leg = match &event {
                     MediaEvent::Dtmf { leg, .. }
-                    | MediaEvent::Talking { leg, .. }
+                    | MediaEvent::InBandDigit { leg, .. }
                     | MediaEvent::PlaybackFinished { leg }
-                    | MediaEvent::InBandDigit { leg, .. } => *leg,
+                    | MediaEvent::Talking { leg, .. } => *leg,
                 };
                 if let Some(state) = c.legs.get(&leg) {
                     let _ = state.io.events.send(event);

@@ -10,8 +10,21 @@ use std::time::Duration;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Row};
 
-/// How early before its start a conference can be joined (DESIGN: 10 minutes, configurable later).
+/// How early before its start a conference can be joined by default (`--early-join-minutes`).
 pub const EARLY_JOIN_SECS: i64 = 10 * 60;
+
+/// What a dialled conference number is, at a given time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NumberStatus {
+    /// No conference has this number.
+    NotFound,
+    /// The next conference with this number opens later.
+    NotStarted(Conference),
+    /// The last conference with this number has ended (none is open or upcoming).
+    Ended(Conference),
+    /// This conference is open now.
+    Open(Conference),
+}
 
 /// A store failure.
 #[derive(Debug, thiserror::Error)]
@@ -234,23 +247,50 @@ impl Store {
         Ok(done.rows_affected())
     }
 
-    /// The conference a caller dialling `number` at `now` reaches: open from `EARLY_JOIN_SECS`
+    /// The conference a caller dialling `number` at `now` reaches: open from `early_secs`
     /// before its start until its end.
     pub async fn find_open(
         &self,
         number: &str,
         now: i64,
+        early_secs: i64,
     ) -> Result<Option<Conference>, StoreError> {
-        let row = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM conferences WHERE number = $1 AND starts_at - $2 <= $3 AND $3 < ends_at \
-             ORDER BY starts_at LIMIT 1"
+        match self.lookup(number, now, early_secs).await? {
+            NumberStatus::Open(c) => Ok(Some(c)),
+            _ => Ok(None),
+        }
+    }
+
+    /// What `number` is at `now`: open (from `early_secs` before its start until its end),
+    /// not started yet (the nearest upcoming one), ended (the latest past one), or unknown.
+    /// One query whatever the answer, so its cost tells nothing.
+    pub async fn lookup(
+        &self,
+        number: &str,
+        now: i64,
+        early_secs: i64,
+    ) -> Result<NumberStatus, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM conferences WHERE number = $1 ORDER BY starts_at"
         ))
         .bind(number)
-        .bind(EARLY_JOIN_SECS)
-        .bind(now)
-        .fetch_optional(&self.pool)
+        .fetch_all(&self.pool)
         .await?;
-        row.as_ref().map(row_to_conference).transpose()
+        let all = rows
+            .iter()
+            .map(row_to_conference)
+            .collect::<Result<Vec<_>, _>>()?;
+        let open = |c: &&Conference| c.starts_at - early_secs <= now && now < c.ends_at;
+        if let Some(c) = all.iter().find(open) {
+            return Ok(NumberStatus::Open(c.clone()));
+        }
+        if let Some(c) = all.iter().find(|c| c.starts_at - early_secs > now) {
+            return Ok(NumberStatus::NotStarted(c.clone()));
+        }
+        Ok(match all.into_iter().next_back() {
+            Some(last) => NumberStatus::Ended(last),
+            None => NumberStatus::NotFound,
+        })
     }
 }
 
@@ -314,27 +354,30 @@ mod tests {
             let t = 1_800_000_000;
             let c = store.add_conference(&weekly(t), t).await.unwrap();
             assert_eq!(c.ends_at, t + 3600);
+            let e = EARLY_JOIN_SECS;
+            let status = |at| store.lookup("721051", at, e);
             assert_eq!(
-                store
-                    .find_open("721051", t - EARLY_JOIN_SECS - 1)
-                    .await
-                    .unwrap(),
-                None
+                status(t - e - 1).await.unwrap(),
+                NumberStatus::NotStarted(c.clone())
+            );
+            assert_eq!(status(t - e).await.unwrap(), NumberStatus::Open(c.clone()));
+            assert_eq!(
+                status(t + 3599).await.unwrap(),
+                NumberStatus::Open(c.clone())
             );
             assert_eq!(
-                store
-                    .find_open("721051", t - EARLY_JOIN_SECS)
-                    .await
-                    .unwrap()
-                    .as_ref(),
+                status(t + 3600).await.unwrap(),
+                NumberStatus::Ended(c.clone())
+            );
+            assert_eq!(
+                store.find_open("721051", t, e).await.unwrap().as_ref(),
                 Some(&c)
             );
+            assert_eq!(store.find_open("721051", t + 3600, e).await.unwrap(), None);
             assert_eq!(
-                store.find_open("721051", t + 3599).await.unwrap().as_ref(),
-                Some(&c)
+                store.lookup("721052", t, e).await.unwrap(),
+                NumberStatus::NotFound
             );
-            assert_eq!(store.find_open("721051", t + 3600).await.unwrap(), None);
-            assert_eq!(store.find_open("721052", t).await.unwrap(), None);
             assert_eq!(store.list_conferences().await.unwrap(), vec![c]);
             assert_eq!(store.remove_conference("721051").await.unwrap(), 1);
             assert!(store.list_conferences().await.unwrap().is_empty());

@@ -18,13 +18,14 @@
 //!   `[WrongCode, TryAgain]`. The 3rd failed number or code → `[NotFound | WrongCode,
 //!   TooManyAttempts]`, then `Hangup`.
 //! - `NotStarted` / `Ended` / `Full` → `[that prompt, Goodbye]`, then `Hangup`. `Ok` for a code
-//!   → `[Joining, FirstParticipant | ParticipantCount(n)]`, then `Join` once it has played.
+//!   keyed in → `[Joining, FirstParticipant | ParticipantCount(n)]`, then `Join` once it has
+//!   played; `Ok` for a `Direct` URI → `Join` at once, without announcements.
 //! - First-digit timeout 10 s after the prompt ends: the prompt is replayed and an attempt is
 //!   used (the 3rd → `[TooManyAttempts]`, `Hangup`). Inter-digit timeout 5 s: the entry so far is
 //!   submitted as if `#` were pressed. No digit for 60 s → `[Goodbye]`, `Hangup`.
 //! - A digit during a prompt stops it (`StopPrompt`) and is kept (barge-in); the prompt is not
 //!   replayed.
-//! - `Hangup` and `Join` come only after the last prompts have played.
+//! - `Hangup`, and `Join` after a keyed-in code, come only after the last prompts have played.
 //!
 //! Choices where issue #3 is silent:
 //! - `#` on an empty entry replays the prompt asking for it and does not use an attempt (a stray
@@ -381,7 +382,14 @@ impl Ivr {
                 self.number = number;
                 self.collect(now, Field::Code, vec![Prompt::EnterAccessCode]);
             }
-            (Pending::Code | Pending::Direct, Some(participants)) => {
+            // A room system that dialled number and code in one URI is configured to join:
+            // it goes straight in, without announcements (nobody at a codec's keypad to hear
+            // them, and a meeting should not wait on them).
+            (Pending::Direct, Some(_)) => {
+                let number = self.number.clone();
+                self.finish(Action::Join { number });
+            }
+            (Pending::Code, Some(participants)) => {
                 let count = match participants {
                     0 => Prompt::FirstParticipant,
                     n => Prompt::ParticipantCount(n),

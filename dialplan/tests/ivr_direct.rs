@@ -18,23 +18,18 @@ fn both_uri_forms_join_directly() {
     for user in ["721051**1289", "721051***1289"] {
         let mut h = Harness::new(direct(user));
         assert_eq!(h.actions(), [lookup("721051", Some("1289"))], "{user:?}");
-        assert_eq!(
-            h.answer(ok(2)),
-            [play(&[Prompt::Joining, Prompt::ParticipantCount(2)])]
-        );
-        assert_eq!(h.prompt_done(), [join("721051")]);
+        // Straight in: no announcement to sit through.
+        assert_eq!(h.answer(ok(2)), [join("721051")]);
         assert!(h.ivr.is_finished());
+        assert!(h.prompts().is_empty(), "{:?}", h.prompts());
     }
 }
 
 #[test]
-fn first_in_hears_it() {
+fn first_in_joins_at_once_too() {
     let mut h = Harness::new(direct("721051**1289"));
     h.actions();
-    assert_eq!(
-        h.answer(ok(0)),
-        [play(&[Prompt::Joining, Prompt::FirstParticipant])]
-    );
+    assert_eq!(h.answer(ok(0)), [join("721051")]);
 }
 
 /// A failed direct URI, then the caller goes through the full IVR.
