@@ -472,13 +472,19 @@ impl MixerThread {
                 inc(&self.metrics.rtp_packets_dropped_total);
                 continue;
             };
+            // Latch only on what is RTP (RTCP) by its header: any datagram reaches the port, and
+            // latching on garbage would hand the leg's media to whoever sends it.
             match p.kind {
                 PacketKind::Rtp => {
-                    state.latched_rtp = Some(p.source);
+                    if media::rtp::parse(&p.data).is_ok() {
+                        state.latched_rtp = Some(p.source);
+                    }
                     c.engine.handle_rtp(now, p.leg, &p.data);
                 }
                 PacketKind::Rtcp => {
-                    state.latched_rtcp = Some(p.source);
+                    if media::rtp::demux(&p.data) == media::rtp::Demux::Rtcp {
+                        state.latched_rtcp = Some(p.source);
+                    }
                     c.engine.handle_rtcp(now, p.leg, &p.data);
                 }
             }
