@@ -220,6 +220,21 @@ fn wait_metric(bridge: &Bridge, name: &str, value: f64, timeout: Duration) -> f6
     }
 }
 
+/// sipp's RTP went through the bridge's media path untouched by error: every packet parsed as
+/// valid RTP of the negotiated payload type, none was dropped before the mixer, and everything
+/// the bridge sent back left its socket.
+fn check_media_clean(bridge: &Bridge) {
+    let m = bridge.metrics();
+    for name in [
+        "pont_rtp_packets_malformed_total",
+        "pont_rtp_packets_dropped_total",
+        "pont_rtp_send_errors_total",
+    ] {
+        let v = m.get(name).copied();
+        assert_eq!(v, Some(0.0), "{name} (all metrics: {m:?})");
+    }
+}
+
 /// A 20 ms µ-law tone stream (the ports are placeholders sipp rewrites).
 fn tone(freq_hz: f64, seconds: f64, ssrc: u32) -> ToneStream {
     ToneStream {
@@ -295,6 +310,7 @@ fn sipp_call_answered_mixed_and_bye() {
         "the bridge received {} RTP/RTCP packets of the {played} sipp played",
         m["pont_rtp_packets_received_total"]
     );
+    check_media_clean(&bridge);
     // Everyone hears everyone but themselves: alone, the caller must not hear its own tone
     // (it is played at −10.5 dBFS; an echo would show within a few dB of that).
     assert!(
@@ -383,6 +399,7 @@ fn two_sipp_callers_hear_each_other() {
     let active = wait_metric(&bridge, "pont_calls_active", 0.0, Duration::from_secs(3));
     assert_eq!(bridge.metric("pont_calls_total"), 2.0);
     assert_eq!(active, 0.0, "both BYEs ended their calls");
+    check_media_clean(&bridge);
 }
 
 /// `listener` heard `talker`'s tone, loud and clear, and not its own.
