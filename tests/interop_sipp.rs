@@ -6,9 +6,11 @@
 //! - Each test starts `pont serve` from a temporary SQLite store in which `pont conference add`
 //!   booked conference 721051 (see `support::bridge`). SIP and web listen on port 0 and the test
 //!   reads the ports from the bridge's banner; RTP uses a range of 45000–45999 of its own.
-//! - sipp runs a scenario of `fixtures/sipp/`: `uac_pcap.xml` dials 721051, offers PCMU, and once
-//!   the call is up plays `audio.pcap` from its working directory with `play_pcap_audio`, then
-//!   hangs up after `-d` ms; `out_of_dialog.xml` sends requests that create no call.
+//! - sipp runs a scenario of `fixtures/sipp/`: `uac_pcap.xml` dials `721051**1289` (number and
+//!   access code, the form that joins straight in whether or not an IVR lobby answers the bare
+//!   number), offers PCMU, and once the call is up plays `audio.pcap` from its working directory
+//!   with `play_pcap_audio`, then hangs up after `-d` ms; `out_of_dialog.xml` sends requests
+//!   that create no call.
 //! - `audio.pcap` is written by the test (`support::pcap`): 20 ms µ-law packets of a sine tone,
 //!   as Ethernet + IPv4 + UDP frames (sipp 3.6.1 refuses raw-IP captures). sipp sends the RTP
 //!   through a raw socket (so as root), keeping the RTP headers as captured, to the address of

@@ -8,11 +8,12 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-/// Receives datagrams on a bound socket until [`Capture::finish`].
+/// Receives datagrams on a bound socket until [`Capture::finish`] (or until dropped, when a
+/// test fails before it looks).
 #[derive(Debug)]
 pub struct Capture {
     stop: Arc<AtomicBool>,
-    thread: JoinHandle<Vec<Vec<u8>>>,
+    thread: Option<JoinHandle<Vec<Vec<u8>>>>,
 }
 
 impl Capture {
@@ -34,13 +35,23 @@ impl Capture {
             }
             packets
         });
-        Capture { stop, thread }
+        Capture {
+            stop,
+            thread: Some(thread),
+        }
     }
 
     /// Stop and return every datagram received, in arrival order.
-    pub fn finish(self) -> Vec<Vec<u8>> {
+    pub fn finish(mut self) -> Vec<Vec<u8>> {
         self.stop.store(true, Ordering::Relaxed);
-        self.thread.join().expect("capture thread")
+        let thread = self.thread.take().expect("finished once");
+        thread.join().expect("capture thread")
+    }
+}
+
+impl Drop for Capture {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
     }
 }
 
