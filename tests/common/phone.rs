@@ -166,7 +166,7 @@ pub struct Phone {
     negotiated: NegotiatedAudio,
     rtp_addr: SocketAddr,
     received: Arc<Mutex<Vec<Received>>>,
-    sender: Option<mpsc::UnboundedSender<SendCmd>>,
+    sender: Option<MediaSender>,
     tasks: Vec<JoinHandle<()>>,
     ended: Option<EndReason>,
 }
@@ -266,22 +266,16 @@ impl Phone {
             let mut buf = [0u8; 1500];
             while rtcp.recv_from(&mut buf).await.is_ok() {}
         }));
-        let (sender, send_rx) = mpsc::unbounded_channel();
         let source = ToneSource {
             law: law_of(&negotiated.codec),
+            pt: negotiated.payload_type,
+            event_pt: negotiated.telephone_event_pt,
             tone_hz: opts.tone_hz,
             amplitude: opts.amplitude,
         };
-        if let Some(target) = negotiated.remote_rtp {
-            tasks.push(tokio::spawn(send_media(
-                Arc::clone(&rtp),
-                target,
-                negotiated.payload_type,
-                negotiated.telephone_event_pt,
-                source,
-                send_rx,
-            )));
-        }
+        let sender = negotiated
+            .remote_rtp
+            .map(|target| MediaSender::start(Arc::clone(&rtp), target, source));
         Ok(Phone {
             ua,
             call,
@@ -290,7 +284,7 @@ impl Phone {
             negotiated,
             rtp_addr,
             received,
-            sender: Some(sender),
+            sender,
             tasks,
             ended: None,
         })
@@ -337,10 +331,8 @@ impl Phone {
     /// Send one RFC 4733 digit (instead of audio for ~160 ms); returns when its last packet is
     /// sent.
     pub async fn send_dtmf(&self, digit: char) {
-        let Some(sender) = &self.sender else { return };
-        let (done, wait) = oneshot::channel();
-        if sender.send(SendCmd::Dtmf(digit, done)).is_ok() {
-            let _ = tokio::time::timeout(Duration::from_secs(2), wait).await;
+        if let Some(sender) = &self.sender {
+            sender.send_dtmf(digit).await;
         }
     }
 
@@ -611,11 +603,49 @@ async fn record(socket: Arc<UdpSocket>, out: Arc<Mutex<Vec<Received>>>) {
     }
 }
 
-/// What the phone puts in its audio packets.
-struct ToneSource {
-    law: Law,
-    tone_hz: Option<f64>,
-    amplitude: f64,
+/// What a [`MediaSender`] puts on the wire.
+#[derive(Debug, Clone, Copy)]
+pub struct ToneSource {
+    /// G.711 law of the audio.
+    pub law: Law,
+    /// Audio payload type.
+    pub pt: u8,
+    /// telephone-event payload type, if negotiated (digits are not sent without it).
+    pub event_pt: Option<u8>,
+    /// The tone (Hz); `None` for digital silence.
+    pub tone_hz: Option<f64>,
+    /// Amplitude, 0–1 of full scale.
+    pub amplitude: f64,
+}
+
+/// A task sending RTP from a socket to one target every 20 ms; stops when dropped.
+pub struct MediaSender {
+    cmds: mpsc::UnboundedSender<SendCmd>,
+    task: JoinHandle<()>,
+}
+
+impl Drop for MediaSender {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl MediaSender {
+    /// Start sending `source` from `socket` to `target`.
+    pub fn start(socket: Arc<UdpSocket>, target: SocketAddr, source: ToneSource) -> MediaSender {
+        let (cmds, rx) = mpsc::unbounded_channel();
+        let task = tokio::spawn(send_media(socket, target, source, rx));
+        MediaSender { cmds, task }
+    }
+
+    /// Send one RFC 4733 digit instead of audio (5 updates, then the end packet three times:
+    /// 160 ms); returns once its last packet is sent, or at once when the digit cannot be sent.
+    pub async fn send_dtmf(&self, digit: char) {
+        let (done, wait) = oneshot::channel();
+        if self.cmds.send(SendCmd::Dtmf(digit, done)).is_ok() {
+            let _ = tokio::time::timeout(Duration::from_secs(2), wait).await;
+        }
+    }
 }
 
 /// RFC 4733 event code of a DTMF character.
@@ -647,8 +677,6 @@ const DTMF_ENDS: u32 = 3;
 async fn send_media(
     socket: Arc<UdpSocket>,
     target: SocketAddr,
-    pt: u8,
-    event_pt: Option<u8>,
     source: ToneSource,
     mut cmds: mpsc::UnboundedReceiver<SendCmd>,
 ) {
@@ -669,7 +697,7 @@ async fn send_media(
             cmd = cmds.recv() => match cmd {
                 // The phone stopped its media (hang-up) or is gone.
                 None => return,
-                Some(SendCmd::Dtmf(digit, done)) => match (dtmf_event(digit), event_pt) {
+                Some(SendCmd::Dtmf(digit, done)) => match (dtmf_event(digit), source.event_pt) {
                     (Some(event), Some(_)) => queued.push_back((event, done)),
                     // Unknown digit or no telephone-event negotiated: nothing to send.
                     _ => drop(done),
@@ -681,7 +709,7 @@ async fn send_media(
                         dtmf = Some(DtmfInProgress { event, start_ts: ts, sent: 0, done: Some(done) });
                     }
                 }
-                let (header, body): (RtpHeader, &[u8]) = match (&mut dtmf, event_pt) {
+                let (header, body): (RtpHeader, &[u8]) = match (&mut dtmf, source.event_pt) {
                     (Some(d), Some(ept)) => {
                         let n = d.sent;
                         d.sent += 1;
@@ -712,7 +740,7 @@ async fn send_media(
                             None => pcm.fill(0),
                         }
                         source.law.encode(&pcm, &mut payload);
-                        let header = RtpHeader { pt: Pt(pt), marker: first, seq, timestamp: ts, ssrc };
+                        let header = RtpHeader { pt: Pt(source.pt), marker: first, seq, timestamp: ts, ssrc };
                         first = false;
                         (header, &payload[..FRAME])
                     }
