@@ -9,7 +9,7 @@
 # then build with cargo (the Rust toolchain itself is expected: rustup's stable).
 
 BUILD_PKGS := pkg-config libopus-dev nasm
-TEST_PKGS  := sip-tester tshark sox espeak-ng
+TEST_PKGS  := sip-tester tshark sox espeak-ng baresip linphone-cli
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CARGO ?= cargo
 

@@ -29,6 +29,29 @@ pub struct Bridge {
     pub web: SocketAddr,
     /// The bridge's log (stderr).
     pub log: PathBuf,
+    /// The network namespace it runs in (`None`: the test's own).
+    netns: Option<String>,
+}
+
+/// How to start the bridge, beyond the defaults of [`Bridge::start`].
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The address SIP and web bind (port 0 each).
+    pub ip: String,
+    /// `--gateway-number` values (`NUMBER=LANG`).
+    pub gateways: Vec<String>,
+    /// Run inside this network namespace (`ip netns exec`).
+    pub netns: Option<String>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            ip: "127.0.0.1".into(),
+            gateways: Vec::new(),
+            netns: None,
+        }
+    }
 }
 
 fn pont() -> Command {
@@ -40,6 +63,11 @@ impl Bridge {
     /// `rtp_ports` (`"45000-45019"`). Panics (failing the test) when it does not come up
     /// within 10 s.
     pub fn start(dir: &Path, rtp_ports: &str) -> Bridge {
+        Bridge::start_with(dir, rtp_ports, &Options::default())
+    }
+
+    /// [`Bridge::start`] with `options`.
+    pub fn start_with(dir: &Path, rtp_ports: &str, options: &Options) -> Bridge {
         let db = format!("sqlite://{}", dir.join("pont.db").display());
         let add = pont()
             .args(["--db", &db, "conference", "add", "--number", NUMBER])
@@ -54,16 +82,20 @@ impl Bridge {
         );
 
         let log = dir.join("pont.log");
-        let child = pont()
-            .args([
-                "--db",
-                &db,
-                "serve",
-                "--sip",
-                "127.0.0.1:0",
-                "--web",
-                "127.0.0.1:0",
-            ])
+        let mut serve = match &options.netns {
+            Some(ns) => {
+                let mut c = Command::new("ip");
+                c.args(["netns", "exec", ns, env!("CARGO_BIN_EXE_pont")]);
+                c
+            }
+            None => pont(),
+        };
+        let any_port = format!("{}:0", options.ip);
+        serve.args(["--db", &db, "serve", "--sip", &any_port, "--web", &any_port]);
+        for g in &options.gateways {
+            serve.args(["--gateway-number", g]);
+        }
+        let child = serve
             .args(["--rtp-ports", rtp_ports])
             .env("PONT_LOG", "info,pont=debug,sqlx=warn")
             .stdin(Stdio::null())
@@ -111,13 +143,19 @@ impl Bridge {
             sip: sip.expect("SIP address"),
             web: web.expect("web address"),
             log,
+            netns: options.netns.clone(),
         }
     }
 
     /// `/metrics`, parsed: metric name → value.
     pub fn metrics(&self) -> BTreeMap<String, f64> {
-        let mut stream =
-            TcpStream::connect_timeout(&self.web, Duration::from_secs(2)).expect("connect to web");
+        let web = self.web;
+        let connect = move || TcpStream::connect_timeout(&web, Duration::from_secs(2));
+        let mut stream = match &self.netns {
+            Some(ns) => super::netns::in_netns(ns, connect),
+            None => connect(),
+        }
+        .expect("connect to web");
         stream
             .set_read_timeout(Some(Duration::from_secs(5)))
             .expect("read timeout");

@@ -103,7 +103,7 @@ pub fn tone_pcap_bytes(stream: &ToneStream) -> Vec<u8> {
 }
 
 /// The 24-byte global header, little endian.
-fn global_header(out: &mut Vec<u8>) {
+pub fn global_header(out: &mut Vec<u8>) {
     out.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes()); // magic: microsecond timestamps
     out.extend_from_slice(&2u16.to_le_bytes()); // version major
     out.extend_from_slice(&4u16.to_le_bytes()); // version minor
@@ -115,7 +115,7 @@ fn global_header(out: &mut Vec<u8>) {
 
 /// One record: header, then the whole frame (captured length = original length, which sipp
 /// insists on: it refuses truncated packets).
-fn record(out: &mut Vec<u8>, ts_us: u64, frame: &[u8]) {
+pub fn record(out: &mut Vec<u8>, ts_us: u64, frame: &[u8]) {
     out.extend_from_slice(&((ts_us / 1_000_000) as u32).to_le_bytes());
     out.extend_from_slice(&((ts_us % 1_000_000) as u32).to_le_bytes());
     out.extend_from_slice(&(frame.len() as u32).to_le_bytes());
@@ -125,7 +125,7 @@ fn record(out: &mut Vec<u8>, ts_us: u64, frame: &[u8]) {
 
 /// Ethernet II + IPv4 (127.0.0.1 → 127.0.0.1) + UDP around `payload`, with valid checksums so
 /// that the capture also reads cleanly in Wireshark.
-fn udp_frame(src_port: u16, dst_port: u16, ip_id: u16, payload: &[u8]) -> Vec<u8> {
+pub fn udp_frame(src_port: u16, dst_port: u16, ip_id: u16, payload: &[u8]) -> Vec<u8> {
     let udp_len = UDP_HEADER + payload.len();
     let ip_len = IPV4_HEADER + udp_len;
     let mut f = Vec::with_capacity(ETHERNET_HEADER + ip_len);

@@ -48,6 +48,11 @@ impl Guarded {
         let _ = self.child.wait();
     }
 
+    /// The child's stdin pipe (when it was set up with one).
+    pub fn take_stdin(&mut self) -> Option<std::process::ChildStdin> {
+        self.child.stdin.take()
+    }
+
     /// The child's stdout pipe (when it was set up with one).
     pub fn take_stdout(&mut self) -> Option<std::process::ChildStdout> {
         self.child.stdout.take()
