@@ -1,13 +1,14 @@
 //! Bad and odd SIP input end to end, over real UDP: a malformed request that still has a Via gets
 //! a 400 back to its sender, bytes that are not SIP at all are dropped and counted, OPTIONS is
 //! answered 200 with Allow, and the bridge goes on serving calls afterwards, over UDP and over
-//! TCP (where a caller joins and hears the conference).
+//! TCP (both dial `721051**1289`, join, and hear each other).
 
 mod common;
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use common::ivr::wait_metric_at_least;
 use common::{tone_db, Phone, PhoneOptions, TestBridge, CODE, NUMBER};
 use tokio::net::UdpSocket;
 
@@ -104,10 +105,12 @@ async fn malformed_garbage_options_then_calls_over_udp_and_tcp() {
         }
 
         // Still serving: one caller over UDP, one over TCP, hearing each other.
-        let udp = Phone::call(b.sip(), NUMBER, 440.0).await.expect("UDP call joins");
+        // Number and code in the URI: both join at once, without the IVR.
+        let direct = format!("{NUMBER}**{CODE}");
+        let udp = Phone::call(b.sip(), &direct, 440.0).await.expect("UDP call joins");
         let tcp = Phone::dial(
             b.sip(),
-            NUMBER,
+            &direct,
             PhoneOptions {
                 transport: sip::Transport::Tcp,
                 ..PhoneOptions::tone(700.0)
@@ -115,6 +118,9 @@ async fn malformed_garbage_options_then_calls_over_udp_and_tcp() {
         )
         .await
         .expect("TCP call joins");
+        let joined =
+            wait_metric_at_least(&b, "pont_calls_joined_total", 2.0, Duration::from_secs(5)).await;
+        assert_eq!(joined, 2.0, "the UDP and TCP callers both joined");
         tokio::time::sleep(Duration::from_millis(2500)).await;
         let window = Duration::from_secs(1);
         let heard_by_tcp = tone_db(&tcp.received_pcm(window), 440.0);

@@ -9,6 +9,7 @@ mod common;
 
 use std::time::Duration;
 
+use common::ivr::wait_metric_at_least;
 use common::{tone_db, Phone, PhoneOptions, TestBridge, CODE, NUMBER};
 use tokio::net::UdpSocket;
 
@@ -27,10 +28,12 @@ async fn wrong_sdp_address_still_hears_and_garbage_is_dropped() {
     tokio::time::timeout(Duration::from_secs(20), async {
         let b = TestBridge::start().await;
         b.add_conference(NUMBER, CODE, 20).await;
-        let honest = Phone::call(b.sip(), NUMBER, 440.0).await.expect("joins");
+        // Number and code in the URI: both join at once, without the IVR.
+        let direct = format!("{NUMBER}**{CODE}");
+        let honest = Phone::call(b.sip(), &direct, 440.0).await.expect("joins");
         let liar = Phone::dial(
             b.sip(),
-            NUMBER,
+            &direct,
             PhoneOptions {
                 // The discard port: nothing listens there on loopback.
                 advertise_rtp: Some("127.0.0.1:9".parse().unwrap()),
@@ -39,6 +42,9 @@ async fn wrong_sdp_address_still_hears_and_garbage_is_dropped() {
         )
         .await
         .expect("joins");
+        let joined =
+            wait_metric_at_least(&b, "pont_calls_joined_total", 2.0, Duration::from_secs(5)).await;
+        assert_eq!(joined, 2.0);
 
         tokio::time::sleep(Duration::from_millis(1500) + WINDOW).await;
         assert_hears("phone with a wrong SDP address", &liar, 440.0);

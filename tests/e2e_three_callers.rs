@@ -1,5 +1,6 @@
-//! Issue #2's key behaviour, end to end over loopback: three phones in one conference each send a
-//! tone (440, 700, 1000 Hz) and each hears the two others but not itself (N−1 mixing); after one
+//! Issue #2's key behaviour, end to end over loopback: three phones dial `721051**1289` (number
+//! and code in the URI, which joins at once without announcements), each sends a tone (440, 700,
+//! 1000 Hz) and each hears the two others but not itself (N−1 mixing); after one
 //! hangs up (BYE answered 200) the two left hear each other and no longer the third tone; once
 //! everyone has hung up, `/metrics` shows no call, participant or RTP port left behind.
 
@@ -7,7 +8,8 @@ mod common;
 
 use std::time::Duration;
 
-use common::{tone_db, total_db, Phone, TestBridge, NUMBER};
+use common::ivr::wait_metric_at_least;
+use common::{tone_db, total_db, Phone, TestBridge, CODE, NUMBER};
 
 const TONES: [f64; 3] = [440.0, 700.0, 1000.0];
 /// A frequency nobody sends: what the mix has there is noise (quantisation, concealment).
@@ -59,12 +61,21 @@ fn check_hears(who: &str, phone: &Phone, present: &[f64], absent: &[f64]) {
 async fn three_callers_hear_each_other_but_not_themselves() {
     let t = tokio::time::timeout(Duration::from_secs(20), async {
         let b = TestBridge::start().await;
-        b.add_conference(NUMBER, "1289", 20).await;
+        b.add_conference(NUMBER, CODE, 20).await;
 
+        let direct = format!("{NUMBER}**{CODE}");
         let mut phones = Vec::new();
         for hz in TONES {
-            phones.push(Phone::call(b.sip(), NUMBER, hz).await.expect("call joins"));
+            phones.push(
+                Phone::call(b.sip(), &direct, hz)
+                    .await
+                    .expect("call answered"),
+            );
         }
+        // The code check takes ≥ 300 ms after the ACK, then the leg moves in.
+        let joined =
+            wait_metric_at_least(&b, "pont_calls_joined_total", 3.0, Duration::from_secs(5)).await;
+        assert_eq!(joined, 3.0, "all three joined without the IVR");
         assert_eq!(b.metric("pont_participants_active").await, 3.0);
         assert_eq!(b.metric("pont_conferences_active").await, 1.0);
 

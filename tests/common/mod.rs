@@ -5,6 +5,7 @@
 //! Every test binary compiles this module but uses only part of it.
 #![allow(dead_code)]
 
+pub mod ivr;
 pub mod phone;
 
 use std::net::SocketAddr;
@@ -24,6 +25,9 @@ pub use phone::{Phone, PhoneOptions};
 pub const NUMBER: &str = "721051";
 /// Access code of [`NUMBER`].
 pub const CODE: &str = "1289";
+
+/// The gateway number configured in every test bridge (E.164 without `+`, English prompts).
+pub const GATEWAY: &str = "33426687307";
 
 /// Sample rate of everything the phones send and hear.
 pub const RATE: f64 = 8000.0;
@@ -59,6 +63,15 @@ impl TestBridge {
             db: db_url.clone(),
             public_ip: None,
             mixer_threads: 2,
+            gateways: vec![dialplan::GatewayNumber {
+                e164: GATEWAY.into(),
+                language: "en".into(),
+            }],
+            language: "en".into(),
+            country_code: "33".into(),
+            early_join_secs: 600,
+            ivr: dialplan::IvrConfig::default(),
+            lockout: dialplan::LockoutConfig::default(),
         };
         let bridge = Bridge::start(config).await.expect("bridge starts");
         let store = Store::open(&db_url).await.expect("store opens");
