@@ -110,8 +110,12 @@ fn check_joined(what: &str, bridge: &Bridge, run: &SippRun, joined: f64) {
     );
     let m = bridge.metrics();
     eprintln!(
-        "{what}: calls_joined_total {} dtmf_digits_total {} ivr_wrong_codes_total {}",
-        m["pont_calls_joined_total"], m["pont_dtmf_digits_total"], m["pont_ivr_wrong_codes_total"]
+        "{what}: calls_joined_total {} dtmf_digits_total {} ivr_wrong_codes_total {} \
+         rtp_packets_dropped_total {}",
+        m["pont_calls_joined_total"],
+        m["pont_dtmf_digits_total"],
+        m["pont_ivr_wrong_codes_total"],
+        m["pont_rtp_packets_dropped_total"]
     );
     assert_eq!(
         m["pont_dtmf_digits_total"],
@@ -120,6 +124,17 @@ fn check_joined(what: &str, bridge: &Bridge, run: &SippRun, joined: f64) {
         bridge.log_text()
     );
     assert_eq!(m["pont_ivr_wrong_codes_total"], 0.0, "{what}");
+    // The events (PT 101) and the tones are media the bridge understands: nothing the caller
+    // sent was malformed, and everything the bridge sent left its socket. (Not checked:
+    // `pont_rtp_packets_dropped_total`, which counts the packets lost while a leg moves from
+    // the lobby's mixer thread to the conference's; a bridge bug reported
+    // with these tests.)
+    for name in [
+        "pont_rtp_packets_malformed_total",
+        "pont_rtp_send_errors_total",
+    ] {
+        assert_eq!(m[name], 0.0, "{what}: {name} (all metrics: {m:?})");
+    }
     assert_eq!(
         m["pont_calls_joined_total"],
         joined,
