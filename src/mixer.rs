@@ -26,6 +26,8 @@ use crate::metrics::{add, inc, Metrics};
 pub const TICK: Duration = Duration::from_millis(20);
 /// Packets queued per thread before new ones are dropped (and counted).
 const PACKET_QUEUE: usize = 16 * 1024;
+/// How long a thread passes on packets of a leg it moved to another thread.
+const MOVE_FORWARDING: Duration = Duration::from_secs(2);
 /// Media counters are published to `/metrics` every this many ticks (1 s), not every tick.
 const STATS_EVERY: u64 = 50;
 
@@ -82,6 +84,9 @@ enum Command {
     },
     /// Remove a participant (its engine goes when its last leg does).
     RemoveLeg { leg: LegId },
+    /// A packet for a leg that moved away from the thread it reached, passed on through the
+    /// command queue so it arrives after the `InsertLeg` that brought the leg here.
+    Forwarded(Inbound),
     /// Play prompts to a participant (replacing what plays).
     Play { leg: LegId, clips: Vec<Arc<[i16]>> },
     /// Stop the prompt (barge-in).
@@ -435,6 +440,8 @@ struct MixerThread {
     confs: HashMap<ConfKey, Conf>,
     /// Which engine holds each leg of this thread.
     leg_conf: HashMap<LegId, ConfKey>,
+    /// Legs moved to another thread: where, and until when their packets are passed on.
+    moved: HashMap<LegId, (usize, Instant)>,
     /// Counters of the legs that left this thread (hung up, or moved away).
     retired: MediaTotals,
     /// Counters that legs moved in had already gathered on another thread (which counts them).
@@ -496,6 +503,7 @@ impl MixerThread {
             metrics,
             confs: HashMap::new(),
             leg_conf: HashMap::new(),
+            moved: HashMap::new(),
             retired: MediaTotals::default(),
             imported: MediaTotals::default(),
             published: MediaTotals::default(),
@@ -613,6 +621,9 @@ impl MixerThread {
                     self.apply(insert);
                 } else if let Some(peer) = self.peers.get(to) {
                     let _ = peer.send(insert);
+                    // Packets already queued here for the leg, or sent before the call task
+                    // re-routes its readers, follow it for a while instead of being dropped.
+                    self.moved.insert(leg, (to, now + MOVE_FORWARDING));
                 }
             }
             Command::InsertLeg {
@@ -677,6 +688,7 @@ impl MixerThread {
                     c.engine.set_inband_dtmf(leg, enabled);
                 }
             }
+            Command::Forwarded(packet) => self.handle_packet(now, packet),
             Command::RemoveLeg { leg } => {
                 if let Some((state, _)) = self.take(leg) {
                     self.retired.add_leg(&state.stats());
@@ -701,36 +713,48 @@ impl MixerThread {
         // Bounded by what is queued now, so a flood cannot keep the thread from ticking.
         for _ in 0..PACKET_QUEUE {
             let Ok(p) = self.packets.try_recv() else {
-                return;
+                break;
             };
-            let Some(c) = self
-                .leg_conf
-                .get(&p.leg)
-                .and_then(|k| self.confs.get_mut(k))
-            else {
-                // A leg that just moved to another thread, or just hung up.
-                inc(&self.metrics.rtp_packets_dropped_total);
-                continue;
-            };
-            let Some(state) = c.legs.get_mut(&p.leg) else {
-                inc(&self.metrics.rtp_packets_dropped_total);
-                continue;
-            };
-            // Latch only on what is RTP (RTCP) by its header: any datagram reaches the port, and
-            // latching on garbage would hand the leg's media to whoever sends it.
-            match p.kind {
-                PacketKind::Rtp => {
-                    if media::rtp::parse(&p.data).is_ok() {
-                        state.latched_rtp = Some(p.source);
-                    }
-                    c.engine.handle_rtp(now, p.leg, &p.data);
+            self.handle_packet(now, p);
+        }
+        self.moved.retain(|_, (_, until)| *until > now);
+    }
+
+    fn handle_packet(&mut self, now: Instant, p: Inbound) {
+        let Some(c) = self
+            .leg_conf
+            .get(&p.leg)
+            .and_then(|k| self.confs.get_mut(k))
+        else {
+            if let Some(&(to, _)) = self.moved.get(&p.leg) {
+                if let Some(peer) = self.peers.get(to) {
+                    let _ = peer.send(Command::Forwarded(p));
                 }
-                PacketKind::Rtcp => {
-                    if media::rtp::demux(&p.data) == media::rtp::Demux::Rtcp {
-                        state.latched_rtcp = Some(p.source);
-                    }
-                    c.engine.handle_rtcp(now, p.leg, &p.data);
+            } else {
+                // A leg that just hung up.
+                inc(&self.metrics.rtp_packets_dropped_total);
+            }
+            return;
+        };
+        let Some(state) = c.legs.get_mut(&p.leg) else {
+            inc(&self.metrics.rtp_packets_dropped_total);
+            return;
+        };
+
+        // Latch only on what is RTP (RTCP) by its header: any datagram reaches the port, and
+        // latching on garbage would hand the leg's media to whoever sends it.
+        match p.kind {
+            PacketKind::Rtp => {
+                if media::rtp::parse(&p.data).is_ok() {
+                    state.latched_rtp = Some(p.source);
                 }
+                c.engine.handle_rtp(now, p.leg, &p.data);
+            }
+            PacketKind::Rtcp => {
+                if media::rtp::demux(&p.data) == media::rtp::Demux::Rtcp {
+                    state.latched_rtcp = Some(p.source);
+                }
+                c.engine.handle_rtcp(now, p.leg, &p.data);
             }
         }
     }

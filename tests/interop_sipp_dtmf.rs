@@ -125,12 +125,11 @@ fn check_joined(what: &str, bridge: &Bridge, run: &SippRun, joined: f64) {
     );
     assert_eq!(m["pont_ivr_wrong_codes_total"], 0.0, "{what}");
     // The events (PT 101) and the tones are media the bridge understands: nothing the caller
-    // sent was malformed, and everything the bridge sent left its socket. (Not checked:
-    // `pont_rtp_packets_dropped_total`, which counts the packets lost while a leg moves from
-    // the lobby's mixer thread to the conference's; a bridge bug reported
-    // with these tests.)
+    // sent was malformed, none was dropped (not even while the leg moved from the lobby's mixer
+    // thread to the conference's), and everything the bridge sent left its socket.
     for name in [
         "pont_rtp_packets_malformed_total",
+        "pont_rtp_packets_dropped_total",
         "pont_rtp_send_errors_total",
     ] {
         assert_eq!(m[name], 0.0, "{what}: {name} (all metrics: {m:?})");
