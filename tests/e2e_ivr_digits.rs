@@ -84,54 +84,52 @@ async fn gateway_number_then_digits_by_rfc4733() {
     .expect("test finishes in time");
 }
 
+/// How an [`IvrCaller`] keys its digits.
+#[derive(Clone, Copy, Debug)]
+enum KeyBy {
+    Info,
+    InBand,
+}
+
+/// Gateway number, `721051#1289#` keyed `how` by a caller that offers no telephone-event (so no
+/// other way in), then the caller and the first participant hear each other.
+async fn join_by_keys_without_rfc4733(how: KeyBy) {
+    let (b, mut other) = conference_with_one().await;
+    let mut caller = IvrCaller::dial(b.sip(), GATEWAY, Some(440.0), false)
+        .await
+        .expect("the gateway number is answered");
+    tokio::time::sleep(SETTLE).await;
+    match how {
+        KeyBy::Info => caller.key_info(&entries()).await,
+        KeyBy::InBand => caller.key_inband(&entries()).await,
+    }
+    assert_joined(&b).await;
+
+    tokio::time::sleep(Duration::from_millis(1500) + WINDOW).await;
+    assert_hears(
+        &format!("{how:?} caller"),
+        &caller.received_pcm(WINDOW),
+        700.0,
+    );
+    assert_hears("first participant", &other.received_pcm(WINDOW), 440.0);
+    assert_eq!(
+        caller.hangup(Duration::from_secs(5)).await,
+        Some(sip::EndReason::LocalBye)
+    );
+    assert_eq!(other.hangup(Duration::from_secs(5)).await, Some(200));
+    teardown(b).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn gateway_number_then_digits_by_sip_info() {
-    tokio::time::timeout(LIMIT, async {
-        let (b, mut other) = conference_with_one().await;
-        // No telephone-event offered: INFO is the only way the digits arrive.
-        let mut caller = IvrCaller::dial(b.sip(), GATEWAY, Some(440.0), false)
-            .await
-            .expect("the gateway number is answered");
-        tokio::time::sleep(SETTLE).await;
-        caller.key_info(&entries()).await;
-        assert_joined(&b).await;
-
-        tokio::time::sleep(Duration::from_millis(1500) + WINDOW).await;
-        assert_hears("INFO caller", &caller.received_pcm(WINDOW), 700.0);
-        assert_hears("first participant", &other.received_pcm(WINDOW), 440.0);
-        assert_eq!(
-            caller.hangup(Duration::from_secs(5)).await,
-            Some(sip::EndReason::LocalBye)
-        );
-        assert_eq!(other.hangup(Duration::from_secs(5)).await, Some(200));
-        teardown(b).await;
-    })
-    .await
-    .expect("test finishes in time");
+    tokio::time::timeout(LIMIT, join_by_keys_without_rfc4733(KeyBy::Info))
+        .await
+        .expect("test finishes in time");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn gateway_number_then_digits_as_inband_tones() {
-    tokio::time::timeout(LIMIT, async {
-        let (b, mut other) = conference_with_one().await;
-        // No telephone-event: the keys are only DTMF tone pairs in the µ-law audio.
-        let mut caller = IvrCaller::dial(b.sip(), GATEWAY, Some(440.0), false)
-            .await
-            .expect("the gateway number is answered");
-        tokio::time::sleep(SETTLE).await;
-        caller.key_inband(&entries()).await;
-        assert_joined(&b).await;
-
-        tokio::time::sleep(Duration::from_millis(1500) + WINDOW).await;
-        assert_hears("in-band caller", &caller.received_pcm(WINDOW), 700.0);
-        assert_hears("first participant", &other.received_pcm(WINDOW), 440.0);
-        assert_eq!(
-            caller.hangup(Duration::from_secs(5)).await,
-            Some(sip::EndReason::LocalBye)
-        );
-        assert_eq!(other.hangup(Duration::from_secs(5)).await, Some(200));
-        teardown(b).await;
-    })
-    .await
-    .expect("test finishes in time");
+    tokio::time::timeout(LIMIT, join_by_keys_without_rfc4733(KeyBy::InBand))
+        .await
+        .expect("test finishes in time");
 }
