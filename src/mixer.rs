@@ -745,10 +745,9 @@ impl MixerThread {
         // latching on garbage would hand the leg's media to whoever sends it.
         match p.kind {
             PacketKind::Rtp => {
-                if media::rtp::parse(&p.data).is_ok() {
+                if c.engine.handle_rtp(now, p.leg, &p.data) {
                     state.latched_rtp = Some(p.source);
                 }
-                c.engine.handle_rtp(now, p.leg, &p.data);
             }
             PacketKind::Rtcp => {
                 if media::rtp::demux(&p.data) == media::rtp::Demux::Rtcp {

@@ -347,20 +347,25 @@ impl ConferenceEngine {
     }
 
     /// Feed a received RTP packet (an RTCP packet on a muxed port is handled as RTCP).
-    pub fn handle_rtp(&mut self, now: Instant, leg: LegId, data: &[u8]) {
+    /// Returns whether it was a well-formed RTP packet of a leg here, so the driver can latch
+    /// symmetric RTP on it without parsing it a second time.
+    pub fn handle_rtp(&mut self, now: Instant, leg: LegId, data: &[u8]) -> bool {
         match rtp::demux(data) {
-            Demux::Rtcp => return self.handle_rtcp(now, leg, data),
+            Demux::Rtcp => {
+                self.handle_rtcp(now, leg, data);
+                return false;
+            }
             Demux::Rtp | Demux::Other => {}
         }
         let Some(&i) = self.index.get(&leg) else {
             self.unknown_leg += 1;
-            return;
+            return false;
         };
         let st = &mut self.legs[i];
         st.stats.rtp_received += 1;
         let Ok(packet) = rtp::parse(data) else {
             st.stats.rtp_malformed += 1;
-            return;
+            return false;
         };
         let h = packet.header;
         let audio = h.pt == Pt(st.config.payload_type);
@@ -371,7 +376,7 @@ impl ConferenceEngine {
             st.jitter.skip(h.ssrc, h.seq);
             let Ok(ev) = EventPayload::parse(packet.payload) else {
                 st.stats.rtp_malformed += 1;
-                return;
+                return true;
             };
             if let Some(digit) = st.dtmf.handle(now, h.timestamp, &ev) {
                 st.stats.dtmf_digits += 1;
@@ -389,6 +394,7 @@ impl ConferenceEngine {
             st.stats.rtp_unknown_pt += 1;
             st.jitter.skip(h.ssrc, h.seq);
         }
+        true
     }
 
     /// Feed a received RTCP packet.
