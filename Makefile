@@ -12,6 +12,8 @@ BUILD_PKGS := pkg-config libopus-dev nasm
 TEST_PKGS  := sip-tester tshark sox espeak-ng baresip linphone-cli
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CARGO ?= cargo
+# A hung test must fail the run with its output, not eat CI's whole 90 minutes in silence.
+TIMEOUT := timeout -k 60 50m
 
 .PHONY: run test deps test-deps build check fmt clippy bench fuzz clean
 
@@ -21,7 +23,7 @@ run: deps
 test: deps test-deps
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
-	url="$$(scripts/test-postgres.sh)" && PONT_TEST_POSTGRES="$$url" $(CARGO) test --workspace
+	url="$$(scripts/test-postgres.sh)" && PONT_TEST_POSTGRES="$$url" $(TIMEOUT) $(CARGO) test --workspace
 
 build: deps
 	$(CARGO) build --release

@@ -17,8 +17,17 @@ if [ -z "${version:-}" ]; then
   cluster=main
   $SUDO pg_createcluster "$version" "$cluster"
 fi
+# The server must not inherit any descriptor beyond stdin/out/err: fd 3 is the caller's `$(...)` pipe,
+# and a daemon holding it open makes the caller wait forever (this hung CI once).
+start_server() {
+  local fd
+  for fd in $(ls /proc/$BASHPID/fd); do
+    [ "$fd" -gt 2 ] && eval "exec $fd>&-"
+  done
+  exec $SUDO pg_ctlcluster "$version" "$cluster" start </dev/null >&2
+}
 pg_lsclusters -h | awk -v v="$version" -v c="$cluster" '$1==v && $2==c {print $4}' | grep -q online \
-  || $SUDO pg_ctlcluster "$version" "$cluster" start
+  || (start_server)
 for _ in $(seq 1 30); do
   pg_isready -q -h 127.0.0.1 && break
   sleep 0.5
