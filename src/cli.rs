@@ -202,7 +202,11 @@ fn resolve(args: ServeArgs, file: FileConfig, db: String) -> Result<Config, conf
         lockout.window = std::time::Duration::from_secs(m * 60);
         lockout.lockout = lockout.window;
     }
+    let sip = config::parse_addr("sip", &pick(args.sip, file.sip, config::DEFAULT_SIP))?;
+    let web = config::parse_addr("web", &pick(args.web, file.web, config::DEFAULT_WEB))?;
+    let portal = config::PortalConfig::defaults(sip, web, &gateways);
     Ok(Config {
+        portal,
         gateways,
         language,
         country_code,
@@ -213,13 +217,13 @@ fn resolve(args: ServeArgs, file: FileConfig, db: String) -> Result<Config, conf
             * 60,
         ivr: dialplan::IvrConfig::default(),
         lockout,
-        sip: config::parse_addr("sip", &pick(args.sip, file.sip, config::DEFAULT_SIP))?,
+        sip,
         rtp_ports: config::parse_port_range(&pick(
             args.rtp_ports,
             file.rtp_ports,
             config::DEFAULT_RTP_PORTS,
         ))?,
-        web: config::parse_addr("web", &pick(args.web, file.web, config::DEFAULT_WEB))?,
+        web,
         db,
         public_ip,
         mixer_threads: args

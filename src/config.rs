@@ -129,6 +129,77 @@ pub struct Config {
     pub ivr: dialplan::IvrConfig,
     /// Wrong-code lockout.
     pub lockout: dialplan::LockoutConfig,
+    /// The booking portal: public names on the connection sheet, mail.
+    pub portal: PortalConfig,
+}
+
+/// What the booking portal needs to know about the bridge's public face (issue #4).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PortalConfig {
+    /// Host part of the SIP URIs on the connection sheet (`sip:721051@HOST`), e.g.
+    /// `visio.example.fr`. Default: the public IP, or the SIP listen address.
+    pub sip_domain: String,
+    /// H.323 gatekeeper/gateway address; the sheet shows an H.323 alias only when set.
+    pub h323_address: Option<String>,
+    /// Phone numbers of the PSTN gateway as printed on the sheet (e.g. `+33 4 26 68 73 07`).
+    /// Default: the configured gateway numbers.
+    pub phone_numbers: Vec<String>,
+    /// Base URL of the portal for links in mails (`https://visio.example.fr`), no trailing slash.
+    /// Default: `http://` + the web listen address.
+    pub public_url: String,
+    /// Digits of an allocated conference number (default 6).
+    pub number_digits: u32,
+    /// Time zone preselected on the form (IANA name, default `Europe/Paris`).
+    pub time_zone: String,
+    /// Outgoing mail; `None` = invitations wait in the outbox until SMTP is configured.
+    pub smtp: Option<SmtpConfig>,
+    /// `From:` of invitations, also the calendar ORGANIZER.
+    pub mail_from: String,
+    /// Whether the session cookie carries `Secure` (set when `public_url` is https).
+    pub secure_cookies: bool,
+}
+
+/// How invitations leave: an SMTP relay.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SmtpConfig {
+    /// Relay host name or IP.
+    pub host: String,
+    /// Relay port (25, 587 or 465).
+    pub port: u16,
+    /// Transport security.
+    pub tls: SmtpTls,
+    /// Login, when the relay wants one.
+    pub username: Option<String>,
+    /// Password for `username`.
+    pub password: Option<String>,
+}
+
+/// Transport security towards the SMTP relay.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmtpTls {
+    /// Plain SMTP (a relay on the local network, tests).
+    None,
+    /// STARTTLS required (port 587).
+    StartTls,
+    /// TLS from the first byte (port 465).
+    Tls,
+}
+
+impl PortalConfig {
+    /// Defaults derived from the listen addresses and gateways (no SMTP).
+    pub fn defaults(sip: SocketAddr, web: SocketAddr, gateways: &[dialplan::GatewayNumber]) -> Self {
+        PortalConfig {
+            sip_domain: sip.ip().to_string(),
+            h323_address: None,
+            phone_numbers: gateways.iter().map(|g| g.e164.clone()).collect(),
+            public_url: format!("http://{web}"),
+            number_digits: 6,
+            time_zone: "Europe/Paris".into(),
+            smtp: None,
+            mail_from: "pont@localhost".into(),
+            secure_cookies: false,
+        }
+    }
 }
 
 /// Languages the prompts exist in.

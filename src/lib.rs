@@ -8,14 +8,20 @@
 //! - [`call`]: one task per call leg.
 //! - [`mixer`]: the mixer thread pool (20 ms ticks).
 //! - [`ports`]: RTP port pairs.
-//! - [`web`], [`metrics`]: `/metrics` and the status page.
+//! - [`booking`]: booking rules, occurrences, connection sheet, calendar, invitations.
+//! - [`auth`]: password hashes, tokens, login rate limiting.
+//! - [`mail`]: the outbox worker (SMTP).
+//! - [`web`], [`metrics`]: the booking portal, the JSON API, `/metrics`.
 //! - [`cli`]: the `pont` command line.
 
 #![warn(missing_docs)]
 
+pub mod auth;
+pub mod booking;
 pub mod call;
 pub mod cli;
 pub mod config;
+pub mod mail;
 pub mod metrics;
 pub mod mixer;
 pub mod ports;
@@ -53,6 +59,12 @@ pub struct App {
     pub prompts: prompts::Prompts,
     /// Wrong-code counts and locked-out sources.
     pub lockout: std::sync::Mutex<dialplan::Lockout>,
+    /// Failed portal/API logins per address and account.
+    pub login_limiter: std::sync::Mutex<auth::LoginLimiter>,
+    /// Poked when a booking change queued mail, so the mail worker sends it now.
+    pub mail_wakeup: tokio::sync::Notify,
+    /// HTTP responses by status code, for `/metrics` (`pont_http_requests_total{status=…}`).
+    pub http_requests: std::sync::Mutex<std::collections::BTreeMap<u16, u64>>,
 }
 
 impl App {
@@ -134,7 +146,14 @@ impl Bridge {
             ports,
             prompts,
             lockout,
+            login_limiter: std::sync::Mutex::new(auth::LoginLimiter::new(
+                5,
+                std::time::Duration::from_secs(15 * 60),
+            )),
+            mail_wakeup: tokio::sync::Notify::new(),
+            http_requests: std::sync::Mutex::new(std::collections::BTreeMap::new()),
         });
+        mail::start(Arc::clone(&app));
 
         let contact_ip = match app.config.public_ip {
             Some(ip) => ip,

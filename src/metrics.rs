@@ -65,6 +65,15 @@ metrics! {
     counter mixer_tick_overruns_total: "Mixer ticks that ended after their deadline.",
     counter mixer_tick_busy_micros_total: "Microseconds the mixer threads spent working (not sleeping).",
     gauge rtp_ports_in_use: "RTP port pairs allocated.",
+    counter bookings_created_total: "Bookings made (portal, API, instant).",
+    counter bookings_updated_total: "Bookings changed.",
+    counter bookings_cancelled_total: "Bookings cancelled.",
+    gauge bookings_upcoming: "Bookings not cancelled with an occurrence not yet ended (as of the last scrape).",
+    gauge outbox_backlog: "Invitation mails not yet accepted by the SMTP server.",
+    counter mails_sent_total: "Invitation mails accepted by the SMTP server.",
+    counter mail_failures_total: "Failed tries to hand a mail to the SMTP server (each retried later).",
+    counter logins_failed_total: "Failed logins (portal and API).",
+    counter logins_refused_total: "Logins refused by rate limiting.",
 }
 
 /// Add one to a counter.

@@ -5,6 +5,14 @@
 //! SQLite runs in WAL mode with a busy timeout, so the CLI can change the store while the bridge
 //! runs and the bridge sees the change on its next lookup (there is no cache to invalidate).
 
+mod bookings;
+mod outbox;
+mod users;
+
+pub use bookings::{Booking, NewBooking, NewMail, NumberAlloc};
+pub use outbox::OutboxMail;
+pub use users::{Session, User};
+
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
@@ -49,6 +57,12 @@ pub enum StoreError {
     /// A field is out of range.
     #[error("{0}")]
     Invalid(&'static str),
+    /// No free conference number was found for these times.
+    #[error("no free conference number for these times")]
+    NumbersExhausted,
+    /// No such booking (or it is cancelled).
+    #[error("no such booking")]
+    NotFound,
 }
 
 /// A conference as stored.

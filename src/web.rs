@@ -1,11 +1,23 @@
-//! The web side: `/metrics` (Prometheus text) and a plain status page. The booking portal
-//! (issue #4) grows here.
+//! The web side: the booking portal (server-rendered HTML, no JavaScript needed), the JSON API,
+//! `/metrics` (Prometheus text) and `/healthz`.
+//!
+//! - [`portal`]: login, my conferences, plan / instant / modify / cancel, the connection sheet,
+//!   `.ics` download, the private modification link.
+//! - [`api`]: `/api/conferences` (HTTP Basic or bearer token).
+//! - [`html`], [`i18n`]: page layout, escaping, fr/en strings.
+//! - [`session`]: the session cookie, CSRF, the language of a request.
+
+pub mod api;
+pub mod html;
+pub mod i18n;
+pub mod portal;
+pub mod session;
 
 use std::sync::Arc;
 
 use axum::extract::State;
 use axum::http::header;
-use axum::response::{Html, IntoResponse};
+use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::Router;
 
@@ -14,9 +26,10 @@ use crate::App;
 /// The router.
 pub fn router(app: Arc<App>) -> Router {
     Router::new()
-        .route("/", get(index))
         .route("/metrics", get(metrics))
         .route("/healthz", get(|| async { "ok\n" }))
+        .merge(portal::router())
+        .merge(api::router())
         .with_state(app)
 }
 
@@ -28,19 +41,4 @@ async fn metrics(State(app): State<Arc<App>>) -> impl IntoResponse {
         )],
         app.metrics.render(),
     )
-}
-
-async fn index(State(app): State<Arc<App>>) -> Html<String> {
-    use std::sync::atomic::Ordering::Relaxed;
-    let m = &app.metrics;
-    Html(format!(
-        "<!doctype html><html lang=en><meta charset=utf-8><title>Pont</title>\
-         <h1>Pont conference bridge</h1>\
-         <p>SIP on {sip} (UDP and TCP). Calls in progress: {calls}. Conferences: {confs}. \
-         Participants: {parts}.</p><p><a href=/metrics>Metrics</a></p></html>",
-        sip = app.config.sip,
-        calls = m.calls_active.load(Relaxed),
-        confs = m.conferences_active.load(Relaxed),
-        parts = m.participants_active.load(Relaxed),
-    ))
 }

@@ -72,6 +72,11 @@ impl TestBridge {
             early_join_secs: 600,
             ivr: dialplan::IvrConfig::default(),
             lockout: dialplan::LockoutConfig::default(),
+            portal: pont::config::PortalConfig::defaults(
+                "127.0.0.1:0".parse().unwrap(),
+                "127.0.0.1:0".parse().unwrap(),
+                &[],
+            ),
         };
         let bridge = Bridge::start(config).await.expect("bridge starts");
         let store = Store::open(&db_url).await.expect("store opens");

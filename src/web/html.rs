@@ -1,0 +1,1 @@
+//! Page layout and HTML escaping.

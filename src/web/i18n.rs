@@ -1,0 +1,1 @@
+//! The portal's words in French and English.

@@ -1,0 +1,1 @@
+//! Sessions (cookie), CSRF tokens, and the language of a request.
