@@ -3,19 +3,30 @@
 # Both first install the Debian packages they need when they are missing (apt-get, as root or
 # through sudo):
 #   build:  pkg-config libopus-dev nasm (libopus for the Opus codec, nasm for openh264's assembly)
-#   tests:  sip-tester (sipp, the interop caller), tshark, sox, espeak-ng, and postgresql
-#           (scripts/test-postgres.sh starts a local server so the store tests run on PostgreSQL
-#           as well as SQLite)
+#   tests:  sip-tester (sipp, the interop caller), tshark, sox, espeak-ng, baresip and
+#           linphone-cli (interop clients), and postgresql (scripts/test-postgres.sh starts a
+#           local server so the store tests run on PostgreSQL as well as SQLite);
+#           python3-aiosmtpd (a real SMTP server on loopback for the mail/outbox tests),
+#           python3-icalendar (parses the .ics invitations in the calendar test),
+#           chromium (the browser test's headless browser, /usr/bin/chromium), and nodejs + npm
+#           only when `node`/`npm` are not on the PATH already (a machine may have them from
+#           elsewhere, and Debian's npm would conflict with such a nodejs).
+#           Then `npm ci` in tests/browser fetches playwright-core, the library that drives
+#           Debian's chromium (never `playwright install`: it downloads browsers of its own).
 # then build with cargo (the Rust toolchain itself is expected: rustup's stable).
 
 BUILD_PKGS := pkg-config libopus-dev nasm
-TEST_PKGS  := sip-tester tshark sox espeak-ng baresip linphone-cli
+TEST_PKGS  := sip-tester tshark sox espeak-ng baresip linphone-cli \
+              python3-aiosmtpd python3-icalendar chromium
+# Node.js for the browser test's Playwright script, from Debian only when none is installed.
+NODE_PKGS  := $(if $(shell command -v node),,nodejs) $(if $(shell command -v npm),,npm)
+BROWSER_DIR := tests/browser
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CARGO ?= cargo
 # A hung test must fail the run with its output, not eat CI's whole 90 minutes in silence.
 TIMEOUT := timeout -k 60 50m
 
-.PHONY: run test deps test-deps build check fmt clippy bench fuzz clean
+.PHONY: run test deps test-deps browser-deps build check fmt clippy bench fuzz clean
 
 run: deps
 	$(CARGO) run --release -- serve
@@ -45,7 +56,19 @@ deps:
 	$(call apt_install,$(BUILD_PKGS))
 
 test-deps:
-	$(call apt_install,$(TEST_PKGS))
+	$(call apt_install,$(TEST_PKGS) $(NODE_PKGS))
+	@$(MAKE) --no-print-directory browser-deps
+
+# playwright-core from the committed lock file, only when it is not there yet; `npm install`
+# would rewrite the lock, so it is the fallback only when there is none. Browsers are never
+# downloaded (PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD): the test uses Debian's /usr/bin/chromium.
+browser-deps:
+	@if [ ! -d $(BROWSER_DIR)/node_modules/playwright-core ]; then \
+	  echo "installing npm packages in $(BROWSER_DIR)"; \
+	  cd $(BROWSER_DIR) && export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 && \
+	  if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; \
+	  else npm install --no-audit --no-fund; fi; \
+	fi
 
 clean:
 	$(CARGO) clean
