@@ -1,12 +1,17 @@
-//! The store: conferences (and, in later issues, bookings, attendance, outbox) in SQLite by
-//! default or PostgreSQL by URL, through one sqlx `AnyPool` and one set of migrations.
+//! The store: conferences, bookings, admin accounts and the mail outbox, in SQLite by default
+//! or PostgreSQL by URL, through one sqlx `AnyPool` and one set of migrations.
 //!
 //! Times are Unix seconds (UTC) in BIGINT columns so that both databases read them the same way.
 //! SQLite runs in WAL mode with a busy timeout, so the CLI can change the store while the bridge
 //! runs and the bridge sees the change on its next lookup (there is no cache to invalidate).
+//!
+//! Writing transactions start with a write: on SQLite a deferred transaction that reads first
+//! and writes later can fail at once with `SQLITE_BUSY` when another connection wrote in between
+//! (the busy timeout does not cover that upgrade), whereas a first write waits for the lock.
 
 mod bookings;
 mod outbox;
+mod slots;
 mod users;
 
 pub use bookings::{Booking, NewBooking, NewMail, NumberAlloc};
@@ -82,6 +87,10 @@ pub struct Conference {
     pub ends_at: i64,
     /// Most participants at once.
     pub capacity: i64,
+    /// `audio` or `video` (CLI conferences are `audio`).
+    pub kind: String,
+    /// Prompt language (`fr`/`en`) chosen at booking; empty = the language of the caller's route.
+    pub language: String,
 }
 
 /// A new conference to store.
@@ -208,36 +217,21 @@ impl Store {
             starts_at: new.starts_at,
             ends_at: new.starts_at + new.duration_minutes * 60,
             capacity: new.capacity,
+            kind: "audio".into(),
+            language: String::new(),
         };
         let mut tx = self.pool.begin().await?;
-        // Overlap includes the early-join window, since a caller may reach either conference then.
-        let clash = sqlx::query(
-            "SELECT COUNT(*) FROM conferences WHERE number = $1 AND starts_at - $2 < $3 AND $4 - $2 < ends_at",
-        )
-        .bind(&conf.number)
-        .bind(EARLY_JOIN_SECS)
-        .bind(conf.ends_at)
-        .bind(conf.starts_at)
-        .fetch_one(&mut *tx)
-        .await?
-        .try_get::<i64, _>(0)?;
-        if clash > 0 {
-            return Err(StoreError::NumberTaken(conf.number));
+        insert_conference(&mut tx, &conf, None, now).await?;
+        // The slot claim is the overlap check (early-join window included, since a caller may
+        // reach either conference then); the primary key makes it hold under concurrency.
+        let (first, last) = slots::window(conf.starts_at, conf.ends_at, EARLY_JOIN_SECS);
+        match slots::claim(&mut tx, &conf.number, first, last, &conf.id).await {
+            Err(e) if slots::is_clash(&e) => {
+                tx.rollback().await?;
+                return Err(StoreError::NumberTaken(conf.number));
+            }
+            other => other?,
         }
-        sqlx::query(
-            "INSERT INTO conferences (id, number, title, access_code, starts_at, ends_at, capacity, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(&conf.id)
-        .bind(&conf.number)
-        .bind(&conf.title)
-        .bind(&conf.access_code)
-        .bind(conf.starts_at)
-        .bind(conf.ends_at)
-        .bind(conf.capacity)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
         tx.commit().await?;
         Ok(conf)
     }
@@ -253,11 +247,21 @@ impl Store {
     }
 
     /// Remove the conferences with this number (or this id). Returns how many went.
+    /// Their number slots are freed in the same transaction.
     pub async fn remove_conference(&self, number_or_id: &str) -> Result<u64, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "DELETE FROM number_slots WHERE conference_id IN \
+             (SELECT id FROM conferences WHERE number = $1 OR id = $1)",
+        )
+        .bind(number_or_id)
+        .execute(&mut *tx)
+        .await?;
         let done = sqlx::query("DELETE FROM conferences WHERE number = $1 OR id = $1")
             .bind(number_or_id)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
+        tx.commit().await?;
         Ok(done.rows_affected())
     }
 
@@ -308,7 +312,9 @@ impl Store {
     }
 }
 
-const COLUMNS: &str = "id, number, title, access_code, starts_at, ends_at, capacity";
+/// The columns `row_to_conference` reads, in its order.
+const COLUMNS: &str =
+    "id, number, title, access_code, starts_at, ends_at, capacity, kind, language";
 
 fn row_to_conference(row: &sqlx::any::AnyRow) -> Result<Conference, StoreError> {
     Ok(Conference {
@@ -319,7 +325,36 @@ fn row_to_conference(row: &sqlx::any::AnyRow) -> Result<Conference, StoreError> 
         starts_at: row.try_get(4)?,
         ends_at: row.try_get(5)?,
         capacity: row.try_get(6)?,
+        kind: row.try_get(7)?,
+        language: row.try_get(8)?,
     })
+}
+
+/// Insert one conference row (its slots are claimed separately).
+async fn insert_conference(
+    conn: &mut sqlx::AnyConnection,
+    conf: &Conference,
+    booking_id: Option<&str>,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO conferences (id, number, title, access_code, starts_at, ends_at, capacity, \
+         created_at, booking_id, kind, language) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    )
+    .bind(&conf.id)
+    .bind(&conf.number)
+    .bind(&conf.title)
+    .bind(&conf.access_code)
+    .bind(conf.starts_at)
+    .bind(conf.ends_at)
+    .bind(conf.capacity)
+    .bind(now)
+    .bind(booking_id.map(str::to_string))
+    .bind(&conf.kind)
+    .bind(&conf.language)
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 /// A random id (128 bits, hex).

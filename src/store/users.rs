@@ -2,7 +2,13 @@
 //! PHC strings (hashed by `crate::auth`); tokens only as SHA-256 hex digests, so a copy of the
 //! database gives no way in.
 
-use super::{Store, StoreError};
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+use super::{new_id, Store, StoreError};
+
+/// The columns `row_to_user` reads, in its order (prefixed `u.` in joins).
+const USER_COLUMNS: &str = "u.id, u.name, u.password_hash, u.is_super, u.created_at";
 
 /// An admin account.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,20 +46,63 @@ impl Store {
         is_super: bool,
         now: i64,
     ) -> Result<(User, bool), StoreError> {
-        let _ = (name, password_hash, is_super, now);
-        todo!("issue #4: store helper")
+        if name.trim().is_empty() {
+            return Err(StoreError::Invalid("the user name must not be empty"));
+        }
+        // Two tries: two first-time upserts of one name race to the insert, and the loser
+        // finds the winner's row on its second pass and updates it.
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            let mut tx = self.pool.begin().await?;
+            let updated =
+                sqlx::query("UPDATE users SET password_hash = $2, is_super = $3 WHERE name = $1")
+                    .bind(name)
+                    .bind(password_hash)
+                    .bind(i64::from(is_super))
+                    .execute(&mut *tx)
+                    .await?;
+            let created = updated.rows_affected() == 0;
+            if created {
+                let inserted = sqlx::query(
+                    "INSERT INTO users (id, name, password_hash, is_super, created_at) \
+                     VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(new_id())
+                .bind(name)
+                .bind(password_hash)
+                .bind(i64::from(is_super))
+                .bind(now)
+                .execute(&mut *tx)
+                .await;
+                match inserted {
+                    Err(sqlx::Error::Database(e)) if e.is_unique_violation() && tries < 2 => {
+                        tx.rollback().await?;
+                        continue;
+                    }
+                    other => other?,
+                };
+            }
+            let row = sqlx::query(&format!(
+                "SELECT {USER_COLUMNS} FROM users u WHERE u.name = $1"
+            ))
+            .bind(name)
+            .fetch_one(&mut *tx)
+            .await?;
+            let user = row_to_user(&row)?;
+            tx.commit().await?;
+            return Ok((user, created));
+        }
     }
 
     /// An account by login name.
     pub async fn user_by_name(&self, name: &str) -> Result<Option<User>, StoreError> {
-        let _ = name;
-        todo!("issue #4: store helper")
+        self.one_user("u.name = $1", name).await
     }
 
     /// An account by id.
     pub async fn user(&self, id: &str) -> Result<Option<User>, StoreError> {
-        let _ = id;
-        todo!("issue #4: store helper")
+        self.one_user("u.id = $1", id).await
     }
 
     /// Remember an API token (by its digest) for `user_id`.
@@ -63,14 +112,25 @@ impl Store {
         token_digest: &str,
         now: i64,
     ) -> Result<(), StoreError> {
-        let _ = (user_id, token_digest, now);
-        todo!("issue #4: store helper")
+        sqlx::query("INSERT INTO api_tokens (digest, user_id, created_at) VALUES ($1, $2, $3)")
+            .bind(token_digest)
+            .bind(user_id)
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     /// The account an API token (by digest) belongs to.
     pub async fn user_by_token(&self, token_digest: &str) -> Result<Option<User>, StoreError> {
-        let _ = token_digest;
-        todo!("issue #4: store helper")
+        let row = sqlx::query(&format!(
+            "SELECT {USER_COLUMNS} FROM api_tokens t JOIN users u ON u.id = t.user_id \
+             WHERE t.digest = $1"
+        ))
+        .bind(token_digest)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.as_ref().map(row_to_user).transpose()?)
     }
 
     /// Open a session (token by digest).
@@ -81,19 +141,78 @@ impl Store {
         csrf: &str,
         expires_at: i64,
     ) -> Result<(), StoreError> {
-        let _ = (token_digest, user_id, csrf, expires_at);
-        todo!("issue #4: store helper")
+        sqlx::query(
+            "INSERT INTO sessions (digest, user_id, csrf, expires_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(token_digest)
+        .bind(user_id)
+        .bind(csrf)
+        .bind(expires_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
     }
 
     /// A session by token digest, if not expired at `now` (expired ones are deleted).
-    pub async fn session(&self, token_digest: &str, now: i64) -> Result<Option<Session>, StoreError> {
-        let _ = (token_digest, now);
-        todo!("issue #4: store helper")
+    pub async fn session(
+        &self,
+        token_digest: &str,
+        now: i64,
+    ) -> Result<Option<Session>, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {USER_COLUMNS}, s.csrf, s.expires_at FROM sessions s \
+             JOIN users u ON u.id = s.user_id WHERE s.digest = $1"
+        ))
+        .bind(token_digest)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let session = Session {
+            user: row_to_user(&row)?,
+            csrf: row.try_get(5)?,
+            expires_at: row.try_get(6)?,
+        };
+        if session.expires_at <= now {
+            // Sweep every expired session, not only this one: the write happens only when an
+            // expired cookie comes back, never on the path of a live session.
+            sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
+                .bind(now)
+                .execute(&self.pool)
+                .await?;
+            return Ok(None);
+        }
+        Ok(Some(session))
     }
 
     /// Close a session.
     pub async fn delete_session(&self, token_digest: &str) -> Result<(), StoreError> {
-        let _ = token_digest;
-        todo!("issue #4: store helper")
+        sqlx::query("DELETE FROM sessions WHERE digest = $1")
+            .bind(token_digest)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
+
+    /// The one user matching `condition` (on alias `u`, one `$1`).
+    async fn one_user(&self, condition: &str, value: &str) -> Result<Option<User>, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {USER_COLUMNS} FROM users u WHERE {condition}"
+        ))
+        .bind(value)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.as_ref().map(row_to_user).transpose()?)
+    }
+}
+
+fn row_to_user(row: &AnyRow) -> Result<User, sqlx::Error> {
+    Ok(User {
+        id: row.try_get(0)?,
+        name: row.try_get(1)?,
+        password_hash: row.try_get(2)?,
+        is_super: row.try_get::<i64, _>(3)? != 0,
+        created_at: row.try_get(4)?,
+    })
 }
