@@ -170,7 +170,9 @@ impl Bridge {
                 tokio::spawn(call::run(Arc::clone(&call_app), incoming, control));
             });
 
-        let router = web::router(Arc::clone(&app));
+        // With the peer address, so that login rate limiting can count per source address.
+        let router = web::router(Arc::clone(&app))
+            .into_make_service_with_connect_info::<SocketAddr>();
         tokio::spawn(async move {
             if let Err(e) = axum::serve(web, router).await {
                 tracing::error!(error = %e, "web server stopped");

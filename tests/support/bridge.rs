@@ -117,13 +117,13 @@ impl Bridge {
                 }
             }
         });
-        let deadline = Instant::now() + Duration::from_secs(10);
+        let deadline = Instant::now() + Duration::from_secs(30);
         let (mut sip, mut web) = (None, None);
         while sip.is_none() || web.is_none() {
             let left = deadline.saturating_duration_since(Instant::now());
             let Ok(line) = rx.recv_timeout(left) else {
                 let text = std::fs::read_to_string(&log).unwrap_or_default();
-                panic!("the bridge did not print its addresses within 10 s; log:\n{text}");
+                panic!("the bridge did not print its addresses within 30 s; log:\n{text}");
             };
             let words: Vec<&str> = line.split_whitespace().collect();
             match words.as_slice() {
