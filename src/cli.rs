@@ -76,6 +76,21 @@ struct ServeArgs {
     /// Minutes before its start a conference can be joined [default: 10].
     #[arg(long, env = "PONT_EARLY_JOIN_MINUTES")]
     early_join_minutes: Option<i64>,
+    /// Base URL of the portal in mails and sheets, e.g. https://visio.example.fr
+    /// [default: http:// + the web address].
+    #[arg(long, env = "PONT_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// Host part of the SIP URIs on connection sheets, e.g. visio.example.fr
+    /// [default: the public IP or the SIP address].
+    #[arg(long, env = "PONT_SIP_DOMAIN")]
+    sip_domain: Option<String>,
+    /// SMTP relay for invitations, HOST:PORT (security and login from [smtp] in the file)
+    /// [default: none; invitations wait in the outbox].
+    #[arg(long, env = "PONT_SMTP", value_name = "HOST:PORT")]
+    smtp: Option<String>,
+    /// From: of invitations, e.g. "Visio <visio@example.fr>" [default: pont@ the portal's host].
+    #[arg(long, env = "PONT_MAIL_FROM")]
+    mail_from: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -204,7 +219,22 @@ fn resolve(args: ServeArgs, file: FileConfig, db: String) -> Result<Config, conf
     }
     let sip = config::parse_addr("sip", &pick(args.sip, file.sip, config::DEFAULT_SIP))?;
     let web = config::parse_addr("web", &pick(args.web, file.web, config::DEFAULT_WEB))?;
-    let portal = config::PortalConfig::defaults(sip, web, &gateways);
+    let portal = config::resolve_portal(
+        file.portal,
+        file.smtp,
+        config::PortalOverrides {
+            public_url: args.public_url,
+            sip_domain: args.sip_domain,
+            smtp: args.smtp,
+            mail_from: args.mail_from,
+        },
+        config::Listening {
+            sip,
+            web,
+            public_ip,
+            gateways: &gateways,
+        },
+    )?;
     Ok(Config {
         portal,
         gateways,
@@ -365,5 +395,43 @@ mod tests {
         assert_eq!(c.sip.to_string(), "127.0.0.1:5080");
         assert_eq!(c.web.to_string(), "127.0.0.1:8081");
         assert_eq!(c.rtp_ports, (40000, 40999));
+    }
+
+    #[test]
+    fn portal_flags_and_table() {
+        let cli = Cli::try_parse_from([
+            "pont",
+            "serve",
+            "--public-url",
+            "https://visio.example.fr",
+            "--sip-domain",
+            "visio.example.fr",
+            "--smtp",
+            "127.0.0.1:2525",
+            "--mail-from",
+            "visio@example.fr",
+        ])
+        .unwrap();
+        let Some(Command::Serve(args)) = cli.command else {
+            panic!("serve expected");
+        };
+        let file: FileConfig = toml::from_str(
+            "[portal]\nsip_domain = \"file.example.fr\"\nh323_address = \"gk.example.fr\"\n\
+             [smtp]\nhost = \"file-relay\"\ntls = \"none\"\n",
+        )
+        .unwrap();
+        let c = resolve(args, file, "sqlite://x.db".into()).unwrap();
+        assert_eq!(c.portal.public_url, "https://visio.example.fr");
+        assert!(c.portal.secure_cookies);
+        assert_eq!(c.portal.sip_domain, "visio.example.fr");
+        assert_eq!(c.portal.h323_address.as_deref(), Some("gk.example.fr"));
+        assert_eq!(c.portal.mail_from, "visio@example.fr");
+        let smtp = c.portal.smtp.unwrap();
+        assert_eq!((smtp.host.as_str(), smtp.port), ("127.0.0.1", 2525));
+        assert_eq!(smtp.tls, config::SmtpTls::None);
+
+        let bad: FileConfig = toml::from_str("[portal]\ntime_zone = \"Mars/Olympus\"\n").unwrap();
+        let e = resolve(ServeArgs::default(), bad, "sqlite://x.db".into()).unwrap_err();
+        assert!(e.to_string().contains("Mars/Olympus"), "{e}");
     }
 }

@@ -196,7 +196,7 @@ impl Bridge {
 
 /// The address of the interface that carries the default route (no packet is sent: connecting a
 /// UDP socket only picks the route). Used for SIP Contact/SDP when listening on 0.0.0.0.
-fn primary_ip() -> Option<std::net::IpAddr> {
+pub(crate) fn primary_ip() -> Option<std::net::IpAddr> {
     let s = std::net::UdpSocket::bind("0.0.0.0:0").ok()?;
     s.connect("192.0.2.1:9").ok()?;
     s.local_addr().ok().map(|a| a.ip())
