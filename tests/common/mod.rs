@@ -51,12 +51,18 @@ pub struct TestBridge {
 impl TestBridge {
     /// Start a bridge: SIP and web on ephemeral loopback ports, RTP on a range of its own.
     pub async fn start() -> TestBridge {
+        Self::start_with(|_| {}).await
+    }
+
+    /// [`TestBridge::start`] with the configuration changed by `configure` first (SMTP, portal
+    /// names…).
+    pub async fn start_with(configure: impl FnOnce(&mut Config)) -> TestBridge {
         let dir = tempfile::tempdir().expect("temporary directory");
         let db_url = format!("sqlite://{}", dir.path().join("pont.db").display());
         let k = NEXT_RANGE.fetch_add(1, Ordering::Relaxed) % 150;
         // Each test binary is a separate process: spread them by process id as well.
         let base = 42_000 + 100 * ((k + (std::process::id() % 7) as u16 * 20) % 150);
-        let config = Config {
+        let mut config = Config {
             sip: "127.0.0.1:0".parse().unwrap(),
             web: "127.0.0.1:0".parse().unwrap(),
             rtp_ports: (base, base + 99),
@@ -78,6 +84,7 @@ impl TestBridge {
                 &[],
             ),
         };
+        configure(&mut config);
         let bridge = Bridge::start(config).await.expect("bridge starts");
         let store = Store::open(&db_url).await.expect("store opens");
         TestBridge {
