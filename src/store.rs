@@ -362,6 +362,26 @@ fn new_id() -> String {
     format!("{:032x}", rand::random::<u128>())
 }
 
+/// A fresh SQLite store, plus a fresh PostgreSQL database when `PONT_TEST_POSTGRES` holds a
+/// server URL (e.g. `postgres://pont:pont@127.0.0.1/postgres`): every store test runs on both.
+#[cfg(test)]
+pub(crate) async fn temp_stores() -> (tempfile::TempDir, Vec<Store>) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("t.db").display());
+    let mut stores = vec![Store::open(&url).await.unwrap()];
+    if let Ok(server) = std::env::var("PONT_TEST_POSTGRES") {
+        let admin = Store::open_without_migrations(&server).await.unwrap();
+        let name = format!("pont_test_{}", new_id());
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&admin.pool)
+            .await
+            .unwrap();
+        let (base, _) = server.rsplit_once('/').unwrap();
+        stores.push(Store::open(&format!("{base}/{name}")).await.unwrap());
+    }
+    (dir, stores)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -375,25 +395,6 @@ mod tests {
             duration_minutes: 60,
             capacity: 20,
         }
-    }
-
-    /// A fresh SQLite store, plus a fresh PostgreSQL database when `PONT_TEST_POSTGRES` holds a
-    /// server URL (e.g. `postgres://pont:pont@127.0.0.1/postgres`): every store test runs on both.
-    async fn temp_stores() -> (tempfile::TempDir, Vec<Store>) {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("t.db").display());
-        let mut stores = vec![Store::open(&url).await.unwrap()];
-        if let Ok(server) = std::env::var("PONT_TEST_POSTGRES") {
-            let admin = Store::open_without_migrations(&server).await.unwrap();
-            let name = format!("pont_test_{}", new_id());
-            sqlx::query(&format!("CREATE DATABASE {name}"))
-                .execute(&admin.pool)
-                .await
-                .unwrap();
-            let (base, _) = server.rsplit_once('/').unwrap();
-            stores.push(Store::open(&format!("{base}/{name}")).await.unwrap());
-        }
-        (dir, stores)
     }
 
     #[tokio::test]

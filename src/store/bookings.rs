@@ -739,3 +739,6 @@ fn bound<'q>(
         None => query,
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -138,3 +138,85 @@ fn row_to_mail(row: &AnyRow) -> Result<OutboxMail, sqlx::Error> {
         created_at: row.try_get(8)?,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::temp_stores;
+
+    const T: i64 = 1_800_000_000;
+
+    fn mail(to: &str) -> NewMail {
+        NewMail {
+            recipient: to.into(),
+            subject: format!("for {to}"),
+            body: "sheet".into(),
+            ics: String::new(),
+            ics_method: "REQUEST".into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn due_failed_sent_backlog() {
+        let (_dir, stores) = temp_stores().await;
+        for store in stores {
+            assert_eq!(store.next_mail_due().await.unwrap(), None);
+            assert_eq!(store.outbox_backlog().await.unwrap(), 0);
+            let mut conn = store.pool.acquire().await.unwrap();
+            queue(&mut conn, "b1", &[mail("x@a"), mail("y@a")], T)
+                .await
+                .unwrap();
+            queue(&mut conn, "b2", &[mail("z@a")], T + 10)
+                .await
+                .unwrap();
+            drop(conn);
+            assert_eq!(store.outbox_backlog().await.unwrap(), 3);
+            assert_eq!(store.next_mail_due().await.unwrap(), Some(T));
+            // Due by time, oldest first, limited.
+            let due = store.due_mails(T + 5, 10).await.unwrap();
+            let to: Vec<_> = due.iter().map(|m| m.recipient.as_str()).collect();
+            assert_eq!(to, ["x@a", "y@a"]);
+            assert_eq!(due[0].booking_id, "b1");
+            assert_eq!(due[0].created_at, T);
+            assert_eq!(store.due_mails(T + 10, 1).await.unwrap().len(), 1);
+            assert_eq!(store.due_mails(T + 10, 10).await.unwrap().len(), 3);
+
+            // A failure counts, and reschedules the mail.
+            store
+                .mail_failed(&due[0].id, "connection refused", T + 70)
+                .await
+                .unwrap();
+            let later = store.due_mails(T + 10, 10).await.unwrap();
+            let to: Vec<_> = later.iter().map(|m| m.recipient.as_str()).collect();
+            assert_eq!(to, ["y@a", "z@a"]);
+            // Sent ones leave the backlog and are never due again, but stay in the table.
+            store.mail_sent(&due[1].id, T + 11).await.unwrap();
+            store.mail_sent(&later[1].id, T + 11).await.unwrap();
+            assert_eq!(store.outbox_backlog().await.unwrap(), 1);
+            assert_eq!(store.next_mail_due().await.unwrap(), Some(T + 70));
+            assert!(store.due_mails(T + 69, 10).await.unwrap().is_empty());
+            let retry = store.due_mails(T + 70, 10).await.unwrap();
+            assert_eq!(retry.len(), 1);
+            assert_eq!((retry[0].recipient.as_str(), retry[0].attempts), ("x@a", 1));
+            let row = sqlx::query("SELECT last_error FROM outbox WHERE id = $1")
+                .bind(&retry[0].id)
+                .fetch_one(&store.pool)
+                .await
+                .unwrap();
+            assert_eq!(row.try_get::<String, _>(0).unwrap(), "connection refused");
+            store.mail_sent(&retry[0].id, T + 71).await.unwrap();
+            // A late failure report does not resurrect a sent mail.
+            store
+                .mail_failed(&retry[0].id, "late", T + 80)
+                .await
+                .unwrap();
+            assert_eq!(store.outbox_backlog().await.unwrap(), 0);
+            assert_eq!(store.next_mail_due().await.unwrap(), None);
+            let total = sqlx::query("SELECT COUNT(*) FROM outbox")
+                .fetch_one(&store.pool)
+                .await
+                .unwrap();
+            assert_eq!(total.try_get::<i64, _>(0).unwrap(), 3);
+        }
+    }
+}

@@ -216,3 +216,102 @@ fn row_to_user(row: &AnyRow) -> Result<User, sqlx::Error> {
         created_at: row.try_get(4)?,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::store::temp_stores;
+
+    const T: i64 = 1_800_000_000;
+
+    #[tokio::test]
+    async fn users_tokens_sessions() {
+        let (_dir, stores) = temp_stores().await;
+        for store in stores {
+            let (alice, created) = store.upsert_user("alice", "hash1", false, T).await.unwrap();
+            assert!(created);
+            assert_eq!(
+                (alice.name.as_str(), alice.password_hash.as_str()),
+                ("alice", "hash1")
+            );
+            assert!(!alice.is_super);
+            assert_eq!(alice.created_at, T);
+            // Again: same account, new password and flag, creation time kept.
+            let (again, created) = store
+                .upsert_user("alice", "hash2", true, T + 5)
+                .await
+                .unwrap();
+            assert!(!created);
+            assert_eq!(again.id, alice.id);
+            assert_eq!(again.password_hash, "hash2");
+            assert!(again.is_super);
+            assert_eq!(again.created_at, T);
+            let (bob, _) = store.upsert_user("bob", "hash3", false, T).await.unwrap();
+            assert_ne!(bob.id, alice.id);
+            assert_eq!(
+                store.user_by_name("alice").await.unwrap(),
+                Some(again.clone())
+            );
+            assert_eq!(store.user(&bob.id).await.unwrap(), Some(bob.clone()));
+            assert_eq!(store.user_by_name("carol").await.unwrap(), None);
+            assert_eq!(store.user("nobody").await.unwrap(), None);
+            assert!(store.upsert_user(" ", "h", false, T).await.is_err());
+
+            // API tokens: many per account, found by digest only.
+            store.add_api_token(&bob.id, "d1", T).await.unwrap();
+            store.add_api_token(&bob.id, "d2", T).await.unwrap();
+            assert_eq!(store.user_by_token("d1").await.unwrap(), Some(bob.clone()));
+            assert_eq!(store.user_by_token("d2").await.unwrap(), Some(bob.clone()));
+            assert_eq!(store.user_by_token("d3").await.unwrap(), None);
+            assert!(store.add_api_token(&bob.id, "d1", T).await.is_err());
+
+            // Sessions: valid until their expiry, then gone; closing one ends it at once.
+            store
+                .create_session("s1", &alice.id, "csrf1", T + 100)
+                .await
+                .unwrap();
+            store
+                .create_session("s2", &bob.id, "csrf2", T + 50)
+                .await
+                .unwrap();
+            let s = store.session("s1", T + 99).await.unwrap().unwrap();
+            assert_eq!(s.user, again);
+            assert_eq!((s.csrf.as_str(), s.expires_at), ("csrf1", T + 100));
+            assert_eq!(store.session("s1", T + 100).await.unwrap(), None);
+            // The sweep took the other expired one too, and the expired one stays gone.
+            assert_eq!(store.session("s2", T).await.unwrap(), None);
+            assert_eq!(store.session("s1", T).await.unwrap(), None);
+            store
+                .create_session("s3", &bob.id, "csrf3", T + 100)
+                .await
+                .unwrap();
+            assert!(store.session("s3", T).await.unwrap().is_some());
+            store.delete_session("s3").await.unwrap();
+            assert_eq!(store.session("s3", T).await.unwrap(), None);
+            store.delete_session("never").await.unwrap();
+        }
+    }
+
+    #[tokio::test]
+    async fn concurrent_first_upserts_make_one_account() {
+        let (_dir, stores) = temp_stores().await;
+        for store in stores {
+            let tasks: Vec<_> = (0..4)
+                .map(|i| {
+                    let store = store.clone();
+                    tokio::spawn(async move {
+                        store
+                            .upsert_user("carol", &format!("h{i}"), false, T)
+                            .await
+                            .unwrap()
+                    })
+                })
+                .collect();
+            let mut ids = Vec::new();
+            for task in tasks {
+                ids.push(task.await.unwrap().0.id);
+            }
+            ids.dedup();
+            assert_eq!(ids.len(), 1, "{ids:?}");
+        }
+    }
+}
