@@ -475,6 +475,80 @@ mod tests {
         ));
     }
 
+    #[tokio::test]
+    async fn removing_a_conference_frees_its_number() {
+        let (_dir, stores) = temp_stores().await;
+        for store in stores {
+            let t = 1_800_000_000;
+            let c = store.add_conference(&weekly(t), t).await.unwrap();
+            assert!(store.add_conference(&weekly(t), t).await.is_err());
+            assert_eq!(store.remove_conference(&c.id).await.unwrap(), 1);
+            store.add_conference(&weekly(t), t).await.unwrap();
+            assert_eq!(store.remove_conference("721051").await.unwrap(), 1);
+            let slots = sqlx::query("SELECT COUNT(*) FROM number_slots")
+                .fetch_one(&store.pool)
+                .await
+                .unwrap()
+                .try_get::<i64, _>(0)
+                .unwrap();
+            assert_eq!(slots, 0);
+        }
+    }
+
+    /// Conferences booked before migration 0002 get their slots, so a new booking cannot take
+    /// their number; two old ones that round into one slot do not fail the migration.
+    #[tokio::test]
+    async fn migration_protects_existing_conferences() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut urls = vec![format!("sqlite://{}", dir.path().join("old.db").display())];
+        if let Ok(server) = std::env::var("PONT_TEST_POSTGRES") {
+            let admin = Store::open_without_migrations(&server).await.unwrap();
+            let name = format!("pont_test_{}", new_id());
+            sqlx::query(&format!("CREATE DATABASE {name}"))
+                .execute(&admin.pool)
+                .await
+                .unwrap();
+            let (base, _) = server.rsplit_once('/').unwrap();
+            urls.push(format!("{base}/{name}"));
+        }
+        for url in urls {
+            let old = Store::open_without_migrations(&url).await.unwrap();
+            let mut first_only = sqlx::migrate!("./migrations");
+            first_only.migrations = first_only.migrations[..1].to_vec().into();
+            first_only.run(&old.pool).await.unwrap();
+            let t = 1_800_000_000;
+            // The old exact rule allowed these two (the second opens as the first ends), but
+            // 00:03 rounds up and 00:13 - 10 min rounds down into the same slot.
+            for (id, start, end) in [("a", t, t + 180), ("b", t + 780, t + 3600)] {
+                sqlx::query(
+                    "INSERT INTO conferences (id, number, title, access_code, starts_at, \
+                     ends_at, capacity, created_at) VALUES ($1, '721051', 'Old', '1289', $2, $3, 20, 0)",
+                )
+                .bind(id)
+                .bind(start)
+                .bind(end)
+                .execute(&old.pool)
+                .await
+                .unwrap();
+            }
+            let store = Store::open(&url).await.unwrap();
+            let all = store.list_conferences().await.unwrap();
+            assert_eq!(all.len(), 2);
+            assert!(all
+                .iter()
+                .all(|c| c.kind == "audio" && c.language.is_empty()));
+            let err = store
+                .add_conference(&weekly(t + 1800), t)
+                .await
+                .unwrap_err();
+            assert!(matches!(err, StoreError::NumberTaken(_)), "{err}");
+            store
+                .add_conference(&weekly(t + 3600 + EARLY_JOIN_SECS), t)
+                .await
+                .unwrap();
+        }
+    }
+
     #[test]
     fn redacts_passwords() {
         assert_eq!(
