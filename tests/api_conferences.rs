@@ -1,0 +1,794 @@
+//! The JSON API `/api/conferences` end to end, against a real bridge on loopback (its own SQLite
+//! store) with reqwest: authentication (HTTP Basic, bearer token, refusals, rate limiting),
+//! create / read / replace / cancel, the 422 that names every failing field, the overlap 409
+//! and its confirmation, organisers seeing only their own bookings (a super-admin all),
+//! recurrence, and finally a scripted phone that dials the booked conference's number and code
+//! and joins it.
+
+mod common;
+
+use std::time::Duration;
+
+use common::ivr::wait_metric_at_least;
+use common::{unix_now, Phone, TestBridge};
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+/// Every test runs under this bound, so a stuck server fails the test instead of hanging it.
+const TEST_TIMEOUT: Duration = Duration::from_secs(60);
+
+const ZONE: &str = "Europe/Paris";
+
+/// How a request authenticates.
+#[derive(Clone, Copy)]
+enum Auth<'a> {
+    None,
+    Basic(&'a str, &'a str),
+    Bearer(&'a str),
+}
+
+/// A reqwest client aimed at one bridge's web address.
+struct Api {
+    client: reqwest::Client,
+    base: String,
+}
+
+/// An answer: status, headers, JSON body (`Null` when empty).
+struct Answer {
+    status: StatusCode,
+    headers: reqwest::header::HeaderMap,
+    body: Value,
+}
+
+impl Api {
+    fn new(b: &TestBridge) -> Api {
+        Api {
+            client: reqwest::Client::builder()
+                .timeout(Duration::from_secs(10))
+                .build()
+                .expect("client"),
+            base: format!("http://{}", b.web()),
+        }
+    }
+
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        auth: Auth<'_>,
+        body: Option<&Value>,
+    ) -> Answer {
+        self.send_raw(method, path, auth, body.map(|b| b.to_string()), None)
+            .await
+    }
+
+    async fn send_raw(
+        &self,
+        method: Method,
+        path: &str,
+        auth: Auth<'_>,
+        body: Option<String>,
+        accept_language: Option<&str>,
+    ) -> Answer {
+        let mut req = self.client.request(method, format!("{}{path}", self.base));
+        req = match auth {
+            Auth::None => req,
+            Auth::Basic(name, password) => req.basic_auth(name, Some(password)),
+            Auth::Bearer(token) => req.bearer_auth(token),
+        };
+        if let Some(body) = body {
+            req = req.header("content-type", "application/json").body(body);
+        }
+        if let Some(lang) = accept_language {
+            req = req.header("accept-language", lang);
+        }
+        let resp = req.send().await.expect("request answered");
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let text = resp.text().await.expect("body read");
+        let body = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text)
+                .unwrap_or_else(|e| panic!("{status}: body is not JSON ({e}): {text}"))
+        };
+        Answer {
+            status,
+            headers,
+            body,
+        }
+    }
+}
+
+/// Create an account with `password`.
+async fn add_user(b: &TestBridge, name: &str, password: &str, is_super: bool) -> pont::store::User {
+    let (user, created) = b
+        .store
+        .upsert_user(
+            name,
+            &pont::auth::hash_password(password),
+            is_super,
+            unix_now(),
+        )
+        .await
+        .expect("user stored");
+    assert!(created);
+    user
+}
+
+/// A new bearer token for `user`.
+async fn add_token(b: &TestBridge, user: &pont::store::User) -> String {
+    let token = pont::auth::new_token();
+    b.store
+        .add_api_token(&user.id, &pont::auth::digest(&token), unix_now())
+        .await
+        .expect("token stored");
+    token
+}
+
+/// `days` days from today at `hh:mm`, local in [`ZONE`], as the API wants it.
+fn local_start(days: i64, hh_mm: &str) -> String {
+    let today = jiff::Timestamp::now()
+        .to_zoned(jiff::tz::TimeZone::get(ZONE).unwrap())
+        .date();
+    let day = today.checked_add(jiff::Span::new().days(days)).unwrap();
+    format!("{}T{hh_mm}", day.strftime("%Y-%m-%d"))
+}
+
+/// Days from today (in [`ZONE`]) to the next Monday, 1 to 7.
+fn days_to_next_monday() -> i64 {
+    let today = jiff::Timestamp::now()
+        .to_zoned(jiff::tz::TimeZone::get(ZONE).unwrap())
+        .date();
+    7 - i64::from(today.weekday().to_monday_zero_offset())
+}
+
+/// A valid booking body starting at `start`.
+fn booking(title: &str, start: &str) -> Value {
+    json!({
+        "title": title,
+        "start": start,
+        "time_zone": ZONE,
+        "duration_minutes": 60,
+        "kind": "audio",
+        "capacity": 10,
+        "comment": "bring slides",
+        "recipients": ["ada@example.org"],
+    })
+}
+
+/// The error body's field names.
+fn error_fields(body: &Value) -> Vec<String> {
+    let mut names: Vec<String> = body["errors"]
+        .as_object()
+        .unwrap_or_else(|| panic!("no errors object in {body}"))
+        .keys()
+        .cloned()
+        .collect();
+    names.sort();
+    names
+}
+
+fn run<F: std::future::Future<Output = ()>>(f: F) -> impl std::future::Future<Output = ()> {
+    async move {
+        tokio::time::timeout(TEST_TIMEOUT, f)
+            .await
+            .expect("test finished in time")
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_without_valid_credentials_get_401() {
+    run(async {
+        let b = TestBridge::start().await;
+        let api = Api::new(&b);
+        add_user(&b, "alice", "correct horse", false).await;
+
+        let cases = [
+            ("no credentials", Auth::None),
+            ("wrong password", Auth::Basic("alice", "wrong")),
+            ("unknown account", Auth::Basic("mallory", "correct horse")),
+            ("unknown token", Auth::Bearer("not-a-token")),
+        ];
+        for (what, auth) in cases {
+            let a = api.send(Method::GET, "/api/conferences", auth, None).await;
+            assert_eq!(a.status, StatusCode::UNAUTHORIZED, "{what}");
+            assert_eq!(
+                a.headers
+                    .get("www-authenticate")
+                    .map(|v| v.to_str().unwrap()),
+                Some("Basic realm=\"pont\""),
+                "{what}"
+            );
+            assert_eq!(a.body, json!({"error": "unauthorized"}), "{what}");
+        }
+        // A refused write changes nothing.
+        let a = api
+            .send(
+                Method::POST,
+                "/api/conferences",
+                Auth::Basic("alice", "wrong"),
+                Some(&booking("Sneaky", &local_start(2, "10:00"))),
+            )
+            .await;
+        assert_eq!(a.status, StatusCode::UNAUTHORIZED);
+        assert!(b.store.bookings(None).await.unwrap().is_empty());
+        assert!(b.metric("pont_logins_failed_total").await >= 4.0);
+
+        let a = api
+            .send(
+                Method::GET,
+                "/api/conferences",
+                Auth::Basic("alice", "correct horse"),
+                None,
+            )
+            .await;
+        assert_eq!(a.status, StatusCode::OK);
+        assert_eq!(a.body, json!([]));
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn repeated_wrong_passwords_are_rate_limited() {
+    run(async {
+        let b = TestBridge::start().await;
+        let api = Api::new(&b);
+        add_user(&b, "alice", "correct horse", false).await;
+
+        let mut refused = None;
+        for attempt in 1..=10 {
+            let a = api
+                .send(
+                    Method::GET,
+                    "/api/conferences",
+                    Auth::Basic("alice", "guess"),
+                    None,
+                )
+                .await;
+            if a.status == StatusCode::TOO_MANY_REQUESTS {
+                refused = Some((attempt, a));
+                break;
+            }
+            assert_eq!(a.status, StatusCode::UNAUTHORIZED, "attempt {attempt}");
+        }
+        let (attempt, a) = refused.expect("a 429 within 10 wrong passwords");
+        assert!(attempt > 1, "the first try is never refused");
+        let retry: u64 = a.headers["retry-after"].to_str().unwrap().parse().unwrap();
+        assert!(retry > 0);
+        // Even the right password waits now: the limit protects the account.
+        let a = api
+            .send(
+                Method::GET,
+                "/api/conferences",
+                Auth::Basic("alice", "correct horse"),
+                None,
+            )
+            .await;
+        assert_eq!(a.status, StatusCode::TOO_MANY_REQUESTS);
+        assert!(b.metric("pont_logins_refused_total").await >= 2.0);
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn book_read_replace_and_cancel() {
+    run(async {
+        let b = TestBridge::start().await;
+        let api = Api::new(&b);
+        add_user(&b, "alice", "pw-alice", false).await;
+        let alice = Auth::Basic("alice", "pw-alice");
+        let start = local_start(3, "10:00");
+
+        let a = api
+            .send(
+                Method::POST,
+                "/api/conferences",
+                alice,
+                Some(&booking("Weekly sync", &start)),
+            )
+            .await;
+        assert_eq!(a.status, StatusCode::CREATED, "{}", a.body);
+        let c = a.body;
+        let id = c["id"].as_str().unwrap().to_string();
+        assert_eq!(
+            a.headers["location"].to_str().unwrap(),
+            format!("/api/conferences/{id}")
+        );
+        let number = c["number"].as_str().unwrap();
+        assert!(
+            number.len() == 6 && number.bytes().all(|d| d.is_ascii_digit()),
+            "{number}"
+        );
+        let code = c["access_code"].as_str().unwrap();
+        let code_value: u32 = code.parse().expect("a numeric code");
+        assert!((1000..=9999).contains(&code_value), "{code}");
+        let sip_uri = c["sip_uri"].as_str().unwrap();
+        assert!(
+            sip_uri.starts_with("sip:") && sip_uri.contains(number),
+            "{sip_uri}"
+        );
+        assert!(c["modify_url"].as_str().unwrap().contains("/m/"), "{c}");
+        assert_eq!(c["h323"], Value::Null, "no H.323 address is configured");
+        assert_eq!(c["title"], "Weekly sync");
+        assert_eq!(c["time_zone"], ZONE);
+        assert_eq!(c["duration_minutes"], 60);
+        assert_eq!(c["kind"], "audio");
+        assert_eq!(c["capacity"], 10);
+        assert_eq!(c["comment"], "bring slides");
+        assert_eq!(c["recipients"], json!(["ada@example.org"]));
+        assert_eq!(c["recurrence"], Value::Null);
+        assert_eq!(c["cancelled"], false);
+        assert_eq!(c["sequence"], 0);
+        // The start is the local time typed, with the zone's offset; the end an hour later.
+        let first_start = c["start"].as_str().unwrap();
+        assert!(
+            first_start.starts_with(&format!("{start}:00+0")),
+            "{first_start}"
+        );
+        let end = c["end"].as_str().unwrap();
+        let ts = |s: &str| s.parse::<jiff::Timestamp>().unwrap().as_second();
+        assert_eq!(ts(end) - ts(first_start), 3600);
+        assert_eq!(
+            c["occurrences"],
+            json!([{"start": first_start, "end": end}])
+        );
+        assert_eq!(b.metric("pont_bookings_created_total").await, 1.0);
+
+        let a = api
+            .send(Method::GET, &format!("/api/conferences/{id}"), alice, None)
+            .await;
+        assert_eq!(a.status, StatusCode::OK);
+        assert_eq!(a.body, c, "GET shows what POST returned");
+
+        // PUT replaces every field: a new title, 90 minutes, video, no comment, no recipient.
+        let mut change = booking("Weekly sync v2", &start);
+        change["duration_minutes"] = json!(90);
+        change["kind"] = json!("video");
+        change["comment"] = Value::Null;
+        change["recipients"] = json!([]);
+        let a = api
+            .send(
+                Method::PUT,
+                &format!("/api/conferences/{id}"),
+                alice,
+                Some(&change),
+            )
+            .await;
+        assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+        let u = a.body;
+        assert_eq!(u["id"], c["id"]);
+        assert_eq!(u["title"], "Weekly sync v2");
+        assert_eq!(u["duration_minutes"], 90);
+        assert_eq!(u["kind"], "video");
+        assert_eq!(u["comment"], "");
+        assert_eq!(u["recipients"], json!([]));
+        assert_eq!(u["sequence"], 1);
+        assert_eq!(u["start"], c["start"]);
+        assert_eq!(ts(u["end"].as_str().unwrap()) - ts(first_start), 90 * 60);
+        // The number and the code already sent to participants stay.
+        assert_eq!(u["number"], c["number"]);
+        assert_eq!(u["access_code"], c["access_code"]);
+
+        let a = api
+            .send(
+                Method::DELETE,
+                &format!("/api/conferences/{id}"),
+                alice,
+                None,
+            )
+            .await;
+        assert_eq!(a.status, StatusCode::NO_CONTENT);
+        assert_eq!(a.body, Value::Null);
+        let a = api
+            .send(Method::GET, &format!("/api/conferences/{id}"), alice, None)
+            .await;
+        assert_eq!(a.status, StatusCode::OK);
+        assert_eq!(a.body["cancelled"], true);
+        assert_eq!(a.body["occurrences"], json!([]));
+        assert_eq!(
+            a.body["start"], c["start"],
+            "the booked start is still shown"
+        );
+        assert_eq!(a.body["sequence"], 2);
+        assert_eq!(b.metric("pont_bookings_cancelled_total").await, 1.0);
+        // A cancelled booking can be neither cancelled again nor changed.
+        let a = api
+            .send(
+                Method::DELETE,
+                &format!("/api/conferences/{id}"),
+                alice,
+                None,
+            )
+            .await;
+        assert_eq!(a.status, StatusCode::NOT_FOUND);
+        let a = api
+            .send(
+                Method::PUT,
+                &format!("/api/conferences/{id}"),
+                alice,
+                Some(&change),
+            )
+            .await;
+        assert_eq!(a.status, StatusCode::NOT_FOUND);
+        // Still listed, as cancelled.
+        let a = api.send(Method::GET, "/api/conferences", alice, None).await;
+        assert_eq!(a.body.as_array().unwrap().len(), 1);
+        assert_eq!(a.body[0]["cancelled"], true);
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn validation_failures_name_every_field() {
+    run(async {
+        let b = TestBridge::start().await;
+        let api = Api::new(&b);
+        add_user(&b, "alice", "pw-alice", false).await;
+        let alice = Auth::Basic("alice", "pw-alice");
+
+        let bad = json!({
+            "title": "A title far longer than twenty-four characters",
+            "start": local_start(2, "10:00"),
+            "time_zone": "Mars/Olympus_Mons",
+            "duration_minutes": 10,
+            "kind": "audio",
+            "capacity": 50,
+            "recipients": ["ada@example.org", "not an address"],
+        });
+        let a = api
+            .send(Method::POST, "/api/conferences", alice, Some(&bad))
+            .await;
+        assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", a.body);
+        assert_eq!(
+            error_fields(&a.body),
+            [
+                "capacity",
+                "duration_minutes",
+                "recipients",
+                "time_zone",
+                "title"
+            ]
+        );
+        for (field, message) in a.body["errors"].as_object().unwrap() {
+            assert!(!message.as_str().unwrap().is_empty(), "{field}");
+        }
+        // The messages follow Accept-Language.
+        let fr = api
+            .send_raw(
+                Method::POST,
+                "/api/conferences",
+                alice,
+                Some(bad.to_string()),
+                Some("fr-FR,fr;q=0.9"),
+            )
+            .await;
+        assert_eq!(fr.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(error_fields(&fr.body), error_fields(&a.body));
+        assert_ne!(fr.body["errors"]["title"], a.body["errors"]["title"]);
+
+        // Wrong JSON types and unknown fields are named too, together with rule violations.
+        let mut typed = booking("Typed", &local_start(2, "10:00"));
+        typed["capacity"] = json!("ten");
+        typed["duration_minutes"] = json!(5);
+        typed["capacty"] = json!(3);
+        typed["recurrence"] = json!("weekly");
+        let a = api
+            .send(Method::POST, "/api/conferences", alice, Some(&typed))
+            .await;
+        assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", a.body);
+        assert_eq!(
+            error_fields(&a.body),
+            ["capacity", "capacty", "duration_minutes", "recurrence"]
+        );
+        assert_eq!(a.body["errors"]["capacty"], "unknown field");
+        assert_eq!(a.body["errors"]["capacity"], "must be a whole number");
+
+        // Not JSON, or not an object: 400 with a reason.
+        for body in ["{\"title\": ", "[1, 2]"] {
+            let a = api
+                .send_raw(
+                    Method::POST,
+                    "/api/conferences",
+                    alice,
+                    Some(body.to_string()),
+                    None,
+                )
+                .await;
+            assert_eq!(a.status, StatusCode::BAD_REQUEST, "{body}");
+            assert!(a.body["error"].as_str().is_some(), "{}", a.body);
+        }
+
+        // A start in the past is a rule violation on `start`.
+        let past = booking("Past", &local_start(-1, "10:00"));
+        let a = api
+            .send(Method::POST, "/api/conferences", alice, Some(&past))
+            .await;
+        assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(error_fields(&a.body), ["start"]);
+
+        // Nothing was saved by any of these.
+        assert!(b.store.bookings(None).await.unwrap().is_empty());
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_overlap_needs_confirmation() {
+    run(async {
+        let b = TestBridge::start().await;
+        let api = Api::new(&b);
+        add_user(&b, "alice", "pw-alice", false).await;
+        let alice = Auth::Basic("alice", "pw-alice");
+
+        let first = api
+            .send(
+                Method::POST,
+                "/api/conferences",
+                alice,
+                Some(&booking("First", &local_start(4, "10:00"))),
+            )
+            .await;
+        assert_eq!(first.status, StatusCode::CREATED);
+        // Half an hour later, while the first still runs.
+        let mut second = booking("Second", &local_start(4, "10:30"));
+        let a = api
+            .send(Method::POST, "/api/conferences", alice, Some(&second))
+            .await;
+        assert_eq!(a.status, StatusCode::CONFLICT, "{}", a.body);
+        assert_eq!(
+            a.body,
+            json!({"error": "overlap", "conflicts": [first.body["id"]]})
+        );
+        assert_eq!(b.store.bookings(None).await.unwrap().len(), 1);
+
+        second["confirm_overlap"] = json!(true);
+        let a = api
+            .send(Method::POST, "/api/conferences", alice, Some(&second))
+            .await;
+        assert_eq!(a.status, StatusCode::CREATED, "{}", a.body);
+        assert_ne!(
+            a.body["number"], first.body["number"],
+            "conferences at overlapping times get different numbers"
+        );
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn organisers_see_only_their_own_and_a_super_admin_sees_all() {
+    run(async {
+        let b = TestBridge::start().await;
+        let api = Api::new(&b);
+        add_user(&b, "alice", "pw-alice", false).await;
+        add_user(&b, "bob", "pw-bob", false).await;
+        add_user(&b, "root", "pw-root", true).await;
+        let (alice, bob, root) = (
+            Auth::Basic("alice", "pw-alice"),
+            Auth::Basic("bob", "pw-bob"),
+            Auth::Basic("root", "pw-root"),
+        );
+        let start = local_start(5, "14:00");
+
+        let a = api
+            .send(
+                Method::POST,
+                "/api/conferences",
+                alice,
+                Some(&booking("Alice planning", &start)),
+            )
+            .await;
+        assert_eq!(a.status, StatusCode::CREATED);
+        let alice_id = a.body["id"].as_str().unwrap().to_string();
+        let a = api
+            .send(
+                Method::POST,
+                "/api/conferences",
+                bob,
+                Some(&booking("Bob planning", &start)),
+            )
+            .await;
+        assert_eq!(
+            a.status,
+            StatusCode::CREATED,
+            "another organiser: no overlap"
+        );
+        let bob_id = a.body["id"].as_str().unwrap().to_string();
+
+        // Bob cannot see, change or cancel Alice's booking: it looks like no booking at all.
+        let path = format!("/api/conferences/{alice_id}");
+        for (method, body) in [
+            (Method::GET, None),
+            (Method::PUT, Some(booking("Hijacked", &start))),
+            (Method::DELETE, None),
+        ] {
+            let a = api.send(method.clone(), &path, bob, body.as_ref()).await;
+            assert_eq!(a.status, StatusCode::NOT_FOUND, "{method}");
+            assert_eq!(a.body, json!({"error": "not found"}));
+        }
+        let a = api
+            .send(Method::GET, "/api/conferences/no-such-id", bob, None)
+            .await;
+        assert_eq!(a.status, StatusCode::NOT_FOUND);
+
+        let ids = |body: &Value| -> Vec<String> {
+            let mut v: Vec<String> = body
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["id"].as_str().unwrap().to_string())
+                .collect();
+            v.sort();
+            v
+        };
+        let a = api.send(Method::GET, "/api/conferences", bob, None).await;
+        assert_eq!(ids(&a.body), [bob_id.clone()]);
+        let a = api.send(Method::GET, "/api/conferences", alice, None).await;
+        assert_eq!(ids(&a.body), [alice_id.clone()]);
+        let a = api.send(Method::GET, "/api/conferences", root, None).await;
+        let mut both = vec![alice_id.clone(), bob_id];
+        both.sort();
+        assert_eq!(ids(&a.body), both);
+
+        // The super-admin may read and change anyone's booking.
+        let a = api.send(Method::GET, &path, root, None).await;
+        assert_eq!(a.status, StatusCode::OK);
+        assert_eq!(a.body["title"], "Alice planning");
+        let a = api
+            .send(
+                Method::PUT,
+                &path,
+                root,
+                Some(&booking("Fixed by root", &start)),
+            )
+            .await;
+        assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+        assert_eq!(a.body["title"], "Fixed by root");
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_recurrence_books_one_occurrence_per_day_under_one_number() {
+    run(async {
+        let b = TestBridge::start().await;
+        let api = Api::new(&b);
+        add_user(&b, "alice", "pw-alice", false).await;
+        let alice = Auth::Basic("alice", "pw-alice");
+
+        // Two weeks of Mondays, Wednesdays and Fridays from next Monday: 6 days. (The start day
+        // itself is always an occurrence, so it is a Monday here.)
+        let monday = days_to_next_monday();
+        let start = local_start(monday, "09:30");
+        let until = &local_start(monday + 13, "00:00")[..10];
+        let mut body = booking("Standup", &start);
+        body["duration_minutes"] = json!(30);
+        body["recurrence"] = json!({"weekdays": ["mon", "wed", "fri"], "until": until});
+        let a = api
+            .send(Method::POST, "/api/conferences", alice, Some(&body))
+            .await;
+        assert_eq!(a.status, StatusCode::CREATED, "{}", a.body);
+        let c = a.body;
+        assert_eq!(
+            c["recurrence"],
+            json!({"weekdays": ["mon", "wed", "fri"], "until": until})
+        );
+        let occurrences = c["occurrences"].as_array().unwrap();
+        assert_eq!(occurrences.len(), 6, "{c}");
+        for o in occurrences {
+            // 09:30 local on each day, whatever the offset that day (DST).
+            let start = o["start"].as_str().unwrap();
+            assert_eq!(&start[10..19], "T09:30:00", "{start}");
+            let zoned: jiff::Zoned = format!("{start}[{ZONE}]").parse().unwrap();
+            assert!(
+                matches!(
+                    zoned.weekday(),
+                    jiff::civil::Weekday::Monday
+                        | jiff::civil::Weekday::Wednesday
+                        | jiff::civil::Weekday::Friday
+                ),
+                "{start}"
+            );
+        }
+        assert_eq!(c["start"], occurrences[0]["start"]);
+        // Each occurrence is a conference of its own, all with the booking's number.
+        let conferences = b.store.list_conferences().await.unwrap();
+        assert_eq!(conferences.len(), 6);
+        assert!(
+            conferences
+                .iter()
+                .all(|k| k.number == c["number"].as_str().unwrap()),
+            "{conferences:?}"
+        );
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bearer_token_authenticates() {
+    run(async {
+        let b = TestBridge::start().await;
+        let api = Api::new(&b);
+        let alice = add_user(&b, "alice", "pw-alice", false).await;
+        let token = add_token(&b, &alice).await;
+
+        let a = api
+            .send(
+                Method::POST,
+                "/api/conferences",
+                Auth::Bearer(&token),
+                Some(&booking("By token", &local_start(2, "16:00"))),
+            )
+            .await;
+        assert_eq!(a.status, StatusCode::CREATED, "{}", a.body);
+        let a = api
+            .send(Method::GET, "/api/conferences", Auth::Bearer(&token), None)
+            .await;
+        assert_eq!(a.status, StatusCode::OK);
+        assert_eq!(a.body[0]["title"], "By token");
+        // The booking is Alice's: her password sees it too.
+        let a = api
+            .send(
+                Method::GET,
+                "/api/conferences",
+                Auth::Basic("alice", "pw-alice"),
+                None,
+            )
+            .await;
+        assert_eq!(a.body.as_array().unwrap().len(), 1);
+        // A token with one character changed is refused.
+        let mut wrong = token.clone();
+        let last = wrong.pop().unwrap();
+        wrong.push(if last == 'A' { 'B' } else { 'A' });
+        let a = api
+            .send(Method::GET, "/api/conferences", Auth::Bearer(&wrong), None)
+            .await;
+        assert_eq!(a.status, StatusCode::UNAUTHORIZED);
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_phone_joins_the_booked_conference_with_number_and_code() {
+    run(async {
+        let b = TestBridge::start().await;
+        let api = Api::new(&b);
+        add_user(&b, "alice", "pw-alice", false).await;
+
+        // The next whole minute: not in the past, and inside the early-join window already.
+        let next_minute = jiff::Timestamp::from_second((unix_now() / 60 + 1) * 60)
+            .unwrap()
+            .to_zoned(jiff::tz::TimeZone::get(ZONE).unwrap());
+        let start = next_minute.strftime("%Y-%m-%dT%H:%M").to_string();
+        let a = api
+            .send(
+                Method::POST,
+                "/api/conferences",
+                Auth::Basic("alice", "pw-alice"),
+                Some(&booking("Call me", &start)),
+            )
+            .await;
+        assert_eq!(a.status, StatusCode::CREATED, "{}", a.body);
+        let number = a.body["number"].as_str().unwrap();
+        let code = a.body["access_code"].as_str().unwrap();
+        assert!(a.body["sip_uri"].as_str().unwrap().contains(number));
+
+        // `NUMBER**CODE` in the request URI joins at once, without the IVR.
+        let mut phone = Phone::call(b.sip(), &format!("{number}**{code}"), 440.0)
+            .await
+            .expect("call answered");
+        let joined =
+            wait_metric_at_least(&b, "pont_calls_joined_total", 1.0, Duration::from_secs(5)).await;
+        assert_eq!(joined, 1.0, "the caller joined the booked conference");
+        assert_eq!(b.metric("pont_participants_active").await, 1.0);
+        assert_eq!(b.metric("pont_conferences_active").await, 1.0);
+        assert_eq!(phone.hangup(Duration::from_secs(5)).await, Some(200));
+        b.wait_metrics(
+            &["pont_calls_active", "pont_participants_active"],
+            0.0,
+            Duration::from_secs(5),
+        )
+        .await;
+    })
+    .await
+}
