@@ -1,4 +1,7 @@
-//! The `pont` command line: `pont serve` (the default) and `pont conference add|list|remove`.
+//! The `pont` command line: `pont serve` (the default), `pont conference add|list|remove` and
+//! `pont admin add|token`.
+
+mod admin;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -40,6 +43,9 @@ enum Command {
     /// Manage conferences.
     #[command(subcommand)]
     Conference(ConferenceCmd),
+    /// Manage the portal's admin accounts.
+    #[command(subcommand)]
+    Admin(admin::AdminCmd),
 }
 
 #[derive(Debug, Args, Default)]
@@ -174,6 +180,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         None => serve(ServeArgs::default(), file, db).await,
         Some(Command::Serve(args)) => serve(args, file, db).await,
         Some(Command::Conference(cmd)) => conference(cmd, &db).await,
+        Some(Command::Admin(cmd)) => admin::run(cmd, &db, unix_now()).await,
     }
 }
 
