@@ -1,10 +1,15 @@
 //! The connection sheet: everything a participant needs to join, from the booking and the
 //! bridge's public names (config). Rendered as HTML by the portal, as text in mails.
+//!
+//! The dial strings follow the dial plan: room systems dial `sip:NUMBER@domain` (IVR asks for
+//! the code) or `sip:NUMBER**CODE@domain` (straight in); phones call a gateway number and key
+//! the number then the code, each ended by `#`; GDS gateways send the gateway number and the
+//! conference number as one string (`+33426687307` + `721051`).
 
 use crate::config::PortalConfig;
 use crate::store::Booking;
 
-use super::Lang;
+use super::{recurrence, tz, validate, Lang};
 
 /// The sheet's data, every value ready to print.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,17 +48,402 @@ pub struct Sheet {
     pub kind: String,
 }
 
+/// `+33 4 26 68 73 07` → `+33426687307`: a gateway number as it is dialled (digits, and the
+/// leading `+` of an E.164 number), so that the conference number can follow it directly.
+pub fn dial_digits(number: &str) -> String {
+    let number = number.trim();
+    let plus = if number.starts_with('+') { "+" } else { "" };
+    let digits: String = number.chars().filter(char::is_ascii_digit).collect();
+    format!("{plus}{digits}")
+}
+
+/// Minutes → `HH:MM` (`90` → `01:30`).
+pub fn format_duration(minutes: i64) -> String {
+    let minutes = minutes.max(0);
+    format!("{:02}:{:02}", minutes / 60, minutes % 60)
+}
+
+/// Labels of the text sheet.
+struct Labels {
+    title: &'static str,
+    start: &'static str,
+    duration: &'static str,
+    kind: &'static str,
+    audio: &'static str,
+    video: &'static str,
+    capacity: &'static str,
+    comment: &'static str,
+    join: &'static str,
+    sip: &'static str,
+    sip_with_code: &'static str,
+    h323: &'static str,
+    phone: &'static str,
+    gds: &'static str,
+    number: &'static str,
+    code: &'static str,
+    end_with_hash: &'static str,
+    occurrences: &'static str,
+    modify: &'static str,
+    colon: &'static str,
+}
+
+const FR: Labels = Labels {
+    title: "Titre",
+    start: "Début",
+    duration: "Durée",
+    kind: "Type",
+    audio: "audio seul",
+    video: "audio et vidéo",
+    capacity: "Connexions prévues",
+    comment: "Commentaire",
+    join: "Pour rejoindre la conférence",
+    sip: "Visio (SIP)",
+    sip_with_code: "Visio (SIP) sans saisir le code",
+    h323: "Visio (H.323)",
+    phone: "Téléphone",
+    gds: "GDS",
+    number: "Numéro de conférence",
+    code: "Code d'accès",
+    end_with_hash: "(terminer par #)",
+    occurrences: "Séances",
+    modify: "Lien privé de modification",
+    // French typography: a space before the colon.
+    colon: " :",
+};
+
+const EN: Labels = Labels {
+    title: "Title",
+    start: "Start",
+    duration: "Duration",
+    kind: "Type",
+    audio: "audio only",
+    video: "audio and video",
+    capacity: "Expected connections",
+    comment: "Comment",
+    join: "To join the conference",
+    sip: "Video (SIP)",
+    sip_with_code: "Video (SIP) without keying the code",
+    h323: "Video (H.323)",
+    phone: "Phone",
+    gds: "GDS",
+    number: "Conference number",
+    code: "Access code",
+    end_with_hash: "(end with #)",
+    occurrences: "Occurrences",
+    modify: "Private link to modify",
+    colon: ":",
+};
+
 impl Sheet {
     /// Build the sheet of `booking`.
     pub fn new(booking: &Booking, config: &PortalConfig) -> Sheet {
-        let _ = (booking, config);
-        todo!("issue #4: booking helper")
+        let number = booking.number.clone();
+        let domain = config.sip_domain.trim();
+        let zone = booking.time_zone.as_str();
+        let local = |unix: i64| tz::to_local(unix, zone).map(tz::format_local);
+        let occurrences = recurrence::of_booking(booking);
+        let start_local = occurrences
+            .first()
+            .and_then(|o| local(o.starts_at))
+            .or_else(|| validate::parse_local_start(&booking.local_start).map(tz::format_local))
+            .unwrap_or_else(|| booking.local_start.clone());
+        let recurring = !booking.recurrence_weekdays.trim().is_empty();
+        let occurrences_local = if recurring {
+            occurrences
+                .iter()
+                .filter_map(|o| local(o.starts_at))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let phone_numbers: Vec<String> = config
+            .phone_numbers
+            .iter()
+            .map(|p| p.trim().to_string())
+            .filter(|p| !p.is_empty())
+            .collect();
+        Sheet {
+            sip_uri: format!("sip:{number}@{domain}"),
+            sip_uri_with_code: format!("sip:{number}**{}@{domain}", booking.access_code),
+            h323: config
+                .h323_address
+                .as_deref()
+                .map(str::trim)
+                .filter(|a| !a.is_empty())
+                .map(|a| format!("{number}@{a}")),
+            gds: phone_numbers
+                .iter()
+                .map(|p| format!("{}{number}", dial_digits(p)))
+                .collect(),
+            phone_numbers,
+            access_code: booking.access_code.clone(),
+            title: booking.title.clone(),
+            start_local,
+            time_zone: booking.time_zone.clone(),
+            duration: format_duration(booking.duration_minutes),
+            capacity: booking.capacity,
+            comment: booking.comment.clone(),
+            occurrences_local,
+            modify_url: format!(
+                "{}/m/{}",
+                config.public_url.trim_end_matches('/'),
+                booking.modify_token
+            ),
+            kind: booking.kind.clone(),
+            number,
+        }
     }
 
     /// The sheet as plain text (mail body, copy-paste), in `lang`: labels and values, the number
     /// and code each followed by "(end with #)" / "(terminer par #)".
     pub fn to_text(&self, lang: Lang) -> String {
-        let _ = lang;
-        todo!("issue #4: booking helper")
+        let l = match lang {
+            Lang::Fr => &FR,
+            Lang::En => &EN,
+        };
+        let c = l.colon;
+        let mut out = String::new();
+        let mut line = |label: &str, value: &str| {
+            out.push_str(label);
+            out.push_str(c);
+            out.push(' ');
+            out.push_str(value);
+            out.push('\n');
+        };
+        line(l.title, &self.title);
+        line(
+            l.start,
+            &format!("{} ({})", self.start_local, self.time_zone),
+        );
+        line(l.duration, &self.duration);
+        let kind = if self.kind == "audio" {
+            l.audio
+        } else {
+            l.video
+        };
+        line(l.kind, kind);
+        line(l.capacity, &self.capacity.to_string());
+        if !self.comment.is_empty() {
+            // Continuation lines of a multi-line comment are indented under its label.
+            line(l.comment, &self.comment.replace('\n', "\n  "));
+        }
+        out.push('\n');
+        out.push_str(l.join);
+        out.push_str(c);
+        out.push('\n');
+        let mut line = |label: &str, value: &str| {
+            out.push_str("- ");
+            out.push_str(label);
+            out.push_str(c);
+            out.push(' ');
+            out.push_str(value);
+            out.push('\n');
+        };
+        line(l.sip, &self.sip_uri);
+        line(l.sip_with_code, &self.sip_uri_with_code);
+        if let Some(h323) = &self.h323 {
+            line(l.h323, h323);
+        }
+        for phone in &self.phone_numbers {
+            line(l.phone, phone);
+        }
+        for gds in &self.gds {
+            line(l.gds, gds);
+        }
+        line(l.number, &format!("{} {}", self.number, l.end_with_hash));
+        line(l.code, &format!("{} {}", self.access_code, l.end_with_hash));
+        if !self.occurrences_local.is_empty() {
+            out.push('\n');
+            out.push_str(l.occurrences);
+            out.push_str(&format!(" ({})", self.time_zone));
+            out.push_str(c);
+            out.push('\n');
+            for o in &self.occurrences_local {
+                out.push_str("- ");
+                out.push_str(o);
+                out.push('\n');
+            }
+        }
+        out.push('\n');
+        out.push_str(l.modify);
+        out.push_str(c);
+        out.push(' ');
+        out.push_str(&self.modify_url);
+        out.push('\n');
+        out
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::store::Conference;
+
+    /// A bridge's public face as the tests know it.
+    pub(crate) fn config() -> PortalConfig {
+        PortalConfig {
+            sip_domain: "visio.example.fr".into(),
+            h323_address: None,
+            phone_numbers: vec!["+33 4 26 68 73 07".into(), "+33.1.23.45.67.89".into()],
+            public_url: "https://visio.example.fr/".into(),
+            number_digits: 6,
+            time_zone: "Europe/Paris".into(),
+            smtp: None,
+            mail_from: "Pont <pont@visio.example.fr>".into(),
+            secure_cookies: true,
+        }
+    }
+
+    fn unix(s: &str) -> i64 {
+        s.parse::<jiff::Timestamp>().unwrap().as_second()
+    }
+
+    /// A booking of 90 minutes on 2026-12-01 10:00 Paris, with the given conference rows.
+    pub(crate) fn booking(starts: &[&str]) -> Booking {
+        let occurrences = starts
+            .iter()
+            .map(|s| Conference {
+                id: format!("c-{s}"),
+                number: "721051".into(),
+                title: "Conseil de labo".into(),
+                access_code: "1289".into(),
+                starts_at: unix(s),
+                ends_at: unix(s) + 90 * 60,
+                capacity: 10,
+                kind: "video".into(),
+                language: "fr".into(),
+            })
+            .collect();
+        Booking {
+            id: "0123456789abcdef0123456789abcdef".into(),
+            owner_id: Some("u1".into()),
+            number: "721051".into(),
+            title: "Conseil de labo".into(),
+            access_code: "1289".into(),
+            time_zone: "Europe/Paris".into(),
+            local_start: "2026-12-01T10:00".into(),
+            duration_minutes: 90,
+            kind: "video".into(),
+            capacity: 10,
+            comment: "Ordre du jour joint.".into(),
+            recipients: vec!["alice@example.fr".into(), "bob@example.org".into()],
+            recurrence_weekdays: String::new(),
+            recurrence_until: String::new(),
+            language: "fr".into(),
+            modify_token: "tok_en-123".into(),
+            sequence: 0,
+            cancelled_at: None,
+            created_at: unix("2026-11-24T09:00:00Z"),
+            updated_at: unix("2026-11-24T09:00:00Z"),
+            occurrences,
+        }
+    }
+
+    #[test]
+    fn sheet_values() {
+        let s = Sheet::new(&booking(&["2026-12-01T09:00:00Z"]), &config());
+        assert_eq!(s.sip_uri, "sip:721051@visio.example.fr");
+        assert_eq!(s.sip_uri_with_code, "sip:721051**1289@visio.example.fr");
+        assert_eq!(s.h323, None);
+        assert_eq!(
+            s.phone_numbers,
+            vec!["+33 4 26 68 73 07", "+33.1.23.45.67.89"]
+        );
+        assert_eq!(s.gds, vec!["+33426687307721051", "+33123456789721051"]);
+        assert_eq!(s.number, "721051");
+        assert_eq!(s.access_code, "1289");
+        assert_eq!(s.start_local, "2026-12-01 10:00");
+        assert_eq!(s.time_zone, "Europe/Paris");
+        assert_eq!(s.duration, "01:30");
+        assert_eq!(s.capacity, 10);
+        assert_eq!(s.modify_url, "https://visio.example.fr/m/tok_en-123");
+        assert!(s.occurrences_local.is_empty());
+    }
+
+    #[test]
+    fn h323_only_when_configured() {
+        let mut cfg = config();
+        cfg.h323_address = Some("gk.example.fr".into());
+        let s = Sheet::new(&booking(&["2026-12-01T09:00:00Z"]), &cfg);
+        assert_eq!(s.h323.as_deref(), Some("721051@gk.example.fr"));
+        assert!(s
+            .to_text(Lang::En)
+            .contains("Video (H.323): 721051@gk.example.fr\n"));
+        let plain = Sheet::new(&booking(&["2026-12-01T09:00:00Z"]), &config());
+        assert!(!plain.to_text(Lang::En).contains("H.323"));
+    }
+
+    #[test]
+    fn recurring_sheet_lists_local_times_across_dst() {
+        // 10:00 Paris before and after the spring change: 09:00Z then 08:00Z.
+        let mut b = booking(&["2026-03-25T09:00:00Z", "2026-03-30T08:00:00Z"]);
+        b.local_start = "2026-03-25T10:00".into();
+        b.recurrence_weekdays = "mon,wed".into();
+        b.recurrence_until = "2026-03-30".into();
+        let s = Sheet::new(&b, &config());
+        assert_eq!(s.start_local, "2026-03-25 10:00");
+        assert_eq!(
+            s.occurrences_local,
+            vec!["2026-03-25 10:00", "2026-03-30 10:00"]
+        );
+        let text = s.to_text(Lang::Fr);
+        assert!(text.contains("Séances (Europe/Paris) :\n- 2026-03-25 10:00\n- 2026-03-30 10:00\n"));
+    }
+
+    #[test]
+    fn cancelled_booking_still_has_its_times() {
+        let mut b = booking(&[]);
+        b.cancelled_at = Some(1);
+        let s = Sheet::new(&b, &config());
+        assert_eq!(s.start_local, "2026-12-01 10:00");
+    }
+
+    #[test]
+    fn text_in_french() {
+        let text = Sheet::new(&booking(&["2026-12-01T09:00:00Z"]), &config()).to_text(Lang::Fr);
+        for expected in [
+            "Titre : Conseil de labo\n",
+            "Début : 2026-12-01 10:00 (Europe/Paris)\n",
+            "Durée : 01:30\n",
+            "Type : audio et vidéo\n",
+            "Connexions prévues : 10\n",
+            "Commentaire : Ordre du jour joint.\n",
+            "- Visio (SIP) : sip:721051@visio.example.fr\n",
+            "- Téléphone : +33 4 26 68 73 07\n",
+            "- GDS : +33426687307721051\n",
+            "- Numéro de conférence : 721051 (terminer par #)\n",
+            "- Code d'accès : 1289 (terminer par #)\n",
+            "Lien privé de modification : https://visio.example.fr/m/tok_en-123\n",
+        ] {
+            assert!(text.contains(expected), "missing {expected:?} in\n{text}");
+        }
+    }
+
+    #[test]
+    fn text_in_english() {
+        let mut b = booking(&["2026-12-01T09:00:00Z"]);
+        b.kind = "audio".into();
+        b.comment = "Line one\nLine two".into();
+        let text = Sheet::new(&b, &config()).to_text(Lang::En);
+        for expected in [
+            "Title: Conseil de labo\n",
+            "Start: 2026-12-01 10:00 (Europe/Paris)\n",
+            "Type: audio only\n",
+            "Comment: Line one\n  Line two\n",
+            "- Conference number: 721051 (end with #)\n",
+            "- Access code: 1289 (end with #)\n",
+            "- Video (SIP) without keying the code: sip:721051**1289@visio.example.fr\n",
+        ] {
+            assert!(text.contains(expected), "missing {expected:?} in\n{text}");
+        }
+    }
+
+    #[test]
+    fn helpers() {
+        assert_eq!(dial_digits(" +33 (0)4-26.68 "), "+33042668");
+        assert_eq!(dial_digits("04 26 68 73 07"), "0426687307");
+        assert_eq!(format_duration(30), "00:30");
+        assert_eq!(format_duration(480), "08:00");
+        assert_eq!(format_duration(135), "02:15");
     }
 }
