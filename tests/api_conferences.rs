@@ -169,12 +169,11 @@ fn error_fields(body: &Value) -> Vec<String> {
     names
 }
 
-fn run<F: std::future::Future<Output = ()>>(f: F) -> impl std::future::Future<Output = ()> {
-    async move {
-        tokio::time::timeout(TEST_TIMEOUT, f)
-            .await
-            .expect("test finished in time")
-    }
+/// `f` under [`TEST_TIMEOUT`].
+async fn run(f: impl std::future::Future<Output = ()>) {
+    tokio::time::timeout(TEST_TIMEOUT, f)
+        .await
+        .expect("test finished in time")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -622,9 +621,9 @@ async fn organisers_see_only_their_own_and_a_super_admin_sees_all() {
             v
         };
         let a = api.send(Method::GET, "/api/conferences", bob, None).await;
-        assert_eq!(ids(&a.body), [bob_id.clone()]);
+        assert_eq!(ids(&a.body), std::slice::from_ref(&bob_id));
         let a = api.send(Method::GET, "/api/conferences", alice, None).await;
-        assert_eq!(ids(&a.body), [alice_id.clone()]);
+        assert_eq!(ids(&a.body), std::slice::from_ref(&alice_id));
         let a = api.send(Method::GET, "/api/conferences", root, None).await;
         let mut both = vec![alice_id.clone(), bob_id];
         both.sort();
