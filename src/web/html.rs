@@ -173,7 +173,7 @@ thead th{font-size:.88rem;color:#56606e}
 table.sheet th{width:15rem;font-weight:600;color:#37404d}
 table.sheet td{font-size:1.05rem}
 .sheet h2{font-size:1.05rem;color:#17324d;border-bottom:2px solid #17324d;padding-bottom:.2rem}
-.mono,.sheet .value{font-family:ui-monospace,"SF Mono",Menlo,Consolas,monospace}
+.mono{font-family:ui-monospace,"SF Mono",Menlo,Consolas,monospace}
 .sheet .big{font-size:1.25rem;font-weight:700;letter-spacing:.04em}
 .muted{color:#56606e}
 .badge{display:inline-block;font-size:.8rem;font-weight:700;border-radius:3px;padding:0 .4rem;background:#e3e7ed}

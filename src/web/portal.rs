@@ -335,11 +335,11 @@ fn conflicts(lang: Lang, overlaps: &[Booking], with_details: bool) -> Vec<Confli
         .iter()
         .map(|b| {
             let when = format!(
-                "{} ({}), {} {}",
+                "{} ({}) — {} {}",
                 pages::local_start(b),
                 b.time_zone,
+                s.col_duration,
                 form::hhmm(b.duration_minutes),
-                s.col_duration.to_lowercase(),
             );
             if with_details {
                 Conflict {

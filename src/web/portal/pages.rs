@@ -167,11 +167,28 @@ pub struct SheetActions<'a> {
     pub recipients: Option<&'a [String]>,
 }
 
+/// How a sheet value is set: addresses and digits in a fixed-width font (easy to read back and
+/// to key), the two numbers to key large, prose in the text font.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Look {
+    /// Title, times, comment.
+    Text,
+    /// Addresses, phone numbers.
+    Mono,
+    /// The conference number and the access code.
+    Big,
+}
+
 /// A table row whose value sits in an element with `id` (escaped).
-fn row(out: &mut String, label: &str, id: &str, value: &str, suffix: &str) {
+fn row(out: &mut String, label: &str, id: &str, value: &str, suffix: &str, look: Look) {
+    let class = match look {
+        Look::Text => "value",
+        Look::Mono => "value mono",
+        Look::Big => "value mono big",
+    };
     let _ = write!(
         out,
-        r#"<tr><th scope="row">{}</th><td><span class="value" id="{id}">{}</span>{}</td></tr>"#,
+        r#"<tr><th scope="row">{}</th><td><span class="{class}" id="{id}">{}</span>{}</td></tr>"#,
         esc(label),
         esc(value),
         suffix
@@ -199,13 +216,21 @@ pub fn sheet(lang: Lang, booking: &Booking, sheet: &Sheet, actions: &SheetAction
 
     // The two numbers every participant needs come first, large.
     out.push_str(r#"<table class="sheet">"#);
-    row(&mut out, s.s_number, "number", &sheet.number, &hash);
+    row(
+        &mut out,
+        s.s_number,
+        "number",
+        &sheet.number,
+        &hash,
+        Look::Big,
+    );
     row(
         &mut out,
         s.s_access_code,
         "access-code",
         &sheet.access_code,
         &hash,
+        Look::Big,
     );
     out.push_str("</table>");
 
@@ -214,16 +239,17 @@ pub fn sheet(lang: Lang, booking: &Booking, sheet: &Sheet, actions: &SheetAction
         "<h2>{}</h2><table class=\"sheet\">",
         esc(s.sheet_video_systems)
     );
-    row(&mut out, s.s_sip, "sip-uri", &sheet.sip_uri, "");
+    row(&mut out, s.s_sip, "sip-uri", &sheet.sip_uri, "", Look::Mono);
     row(
         &mut out,
         s.s_sip_direct,
         "sip-uri-direct",
         &sheet.sip_uri_with_code,
         "",
+        Look::Mono,
     );
     if let Some(h323) = &sheet.h323 {
-        row(&mut out, s.s_h323, "h323", h323, "");
+        row(&mut out, s.s_h323, "h323", h323, "", Look::Mono);
     }
     out.push_str("</table>");
 
@@ -246,7 +272,7 @@ pub fn sheet(lang: Lang, booking: &Booking, sheet: &Sheet, actions: &SheetAction
         for (i, phone) in sheet.phone_numbers.iter().enumerate() {
             let _ = write!(
                 phones,
-                r#"{}<span class="value" id="{}">{}</span>"#,
+                r#"{}<span class="value mono" id="{}">{}</span>"#,
                 if i > 0 { "<br>" } else { "" },
                 numbered("phone", i),
                 esc(phone)
@@ -263,7 +289,7 @@ pub fn sheet(lang: Lang, booking: &Booking, sheet: &Sheet, actions: &SheetAction
             for (i, g) in sheet.gds.iter().enumerate() {
                 let _ = write!(
                     gds,
-                    r#"{}<span class="value" id="{}">{}</span>"#,
+                    r#"{}<span class="value mono" id="{}">{}</span>"#,
                     if i > 0 { "<br>" } else { "" },
                     numbered("gds", i),
                     esc(g)
@@ -285,23 +311,45 @@ pub fn sheet(lang: Lang, booking: &Booking, sheet: &Sheet, actions: &SheetAction
         esc(s.sheet_conference)
     );
     let zone = format!(r#" <span class="muted">({})</span>"#, esc(&sheet.time_zone));
-    row(&mut out, s.s_start, "start", &sheet.start_local, &zone);
-    row(&mut out, s.s_duration, "duration", &sheet.duration, "");
+    row(
+        &mut out,
+        s.s_start,
+        "start",
+        &sheet.start_local,
+        &zone,
+        Look::Text,
+    );
+    row(
+        &mut out,
+        s.s_duration,
+        "duration",
+        &sheet.duration,
+        "",
+        Look::Text,
+    );
     let kind = if sheet.kind == "audio" {
         s.kind_audio
     } else {
         s.kind_video
     };
-    row(&mut out, s.s_kind, "kind", kind, "");
+    row(&mut out, s.s_kind, "kind", kind, "", Look::Text);
     row(
         &mut out,
         s.s_capacity,
         "capacity",
         &sheet.capacity.to_string(),
         "",
+        Look::Text,
     );
     if !sheet.comment.is_empty() {
-        row(&mut out, s.s_comment, "comment", &sheet.comment, "");
+        row(
+            &mut out,
+            s.s_comment,
+            "comment",
+            &sheet.comment,
+            "",
+            Look::Text,
+        );
     }
     if !sheet.occurrences_local.is_empty() {
         let dates: Vec<String> = sheet
