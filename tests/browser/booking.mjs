@@ -11,7 +11,8 @@
 // Steps: log in; open "Plan a conference"; submit an invalid form (title too long, capacity 50)
 // and check that each error shows beside its field and the typed title is kept; book a valid
 // conference starting in a few minutes; on the connection sheet read the SIP URI, conference
-// number, access code and modification link; save a full-page screenshot of the sheet; open the
+// number, access code and modification link; save full-page screenshots of the sheet (SCREENSHOT)
+// and of the refused form (SCREENSHOT with -form-errors before .png); open the
 // modification link in a fresh browser context (no session) and check it shows the same sheet.
 //
 // Standard output gets exactly one JSON line:
@@ -50,6 +51,9 @@ const LONG_TITLE = 'Weekly staff meeting of the whole department';
 /// The valid booking.
 const TITLE = 'Weekly staff';
 const RECIPIENT = 'staff@example.org';
+
+/// The form with its errors is kept beside the sheet's screenshot, for a person to look at.
+const ERRORS_SCREENSHOT = () => SCREENSHOT.replace(/(\.png)?$/, '-form-errors.png');
 
 let step = 'start';
 let browser;
@@ -93,10 +97,14 @@ async function submitForm() {
   return response;
 }
 
-/// The visible text of `selector` on the current page (fails when it is absent or hidden).
+/// What `selector` shows on the current page: a link's target, a form field's value, or else
+/// its visible text (fails when it is absent or hidden).
 async function textOf(selector) {
   const el = page.locator(selector).first();
   await el.waitFor({ state: 'visible', timeout: STEP_MS });
+  const tag = await el.evaluate((e) => e.tagName.toLowerCase());
+  if (tag === 'a') return ((await el.getAttribute('href')) || '').trim();
+  if (tag === 'input' || tag === 'textarea') return (await el.inputValue()).trim();
   return (await el.innerText({ timeout: STEP_MS })).trim();
 }
 
@@ -179,7 +187,8 @@ async function main() {
   if (keptTitle !== LONG_TITLE) fail(`the form kept the title "${keptTitle}", not "${LONG_TITLE}"`);
   const keptCapacity = await page.inputValue('[name="capacity"]');
   if (keptCapacity !== '50') fail(`the form kept the capacity "${keptCapacity}", not "50"`);
-  log('invalid form refused with the errors beside their fields, typed values kept');
+  await page.screenshot({ path: ERRORS_SCREENSHOT(), fullPage: true, timeout: STEP_MS });
+  log(`invalid form refused with the errors beside their fields, typed values kept (${ERRORS_SCREENSHOT()})`);
 
   step = 'book a valid conference';
   await page.fill('[name="title"]', TITLE);
@@ -224,9 +233,7 @@ async function main() {
   const accessCode = (codeText.match(/\d+/) || [])[0];
   if (!accessCode || !/^[1-9]\d{3}$/.test(accessCode)) fail(`#access-code says "${codeText}", not a 4-digit code`);
   if (!sipUri.includes(number)) fail(`the SIP URI ${sipUri} does not carry the number ${number}`);
-  const modifyEl = page.locator('#modify-url').first();
-  await modifyEl.waitFor({ state: 'visible' });
-  const modifyUrl = ((await modifyEl.getAttribute('href')) || (await modifyEl.innerText())).trim();
+  const modifyUrl = await textOf('#modify-url');
   if (!/\/m\/[^/\s]+$/.test(modifyUrl)) fail(`#modify-url is "${modifyUrl}", not a /m/TOKEN link`);
   const sheetTitle = await textOf('#title');
   if (!sheetTitle.includes(TITLE)) fail(`the sheet's #title says "${sheetTitle}", not "${TITLE}"`);
