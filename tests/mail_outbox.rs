@@ -217,3 +217,30 @@ async fn without_smtp_invitations_only_wait() {
     assert_eq!(tb.metric("pont_mail_failures_total").await, 0.0);
     assert_eq!(tb.metric("pont_mails_sent_total").await, 0.0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn starttls_required_sends_nothing_to_a_relay_without_it() {
+    // The sink offers no STARTTLS: a relay configured as `starttls` must not get the mail (nor
+    // a login) in clear; the mail stays queued and the failure is counted.
+    let sink = SmtpSink::start(free_port());
+    let tb = TestBridge::start_with(|config| {
+        config.portal.smtp = Some(SmtpConfig {
+            host: "127.0.0.1".into(),
+            port: sink.port,
+            tls: SmtpTls::StartTls,
+            username: Some("visio".into()),
+            password: Some("secret".into()),
+            retry_base: Duration::from_secs(1),
+        });
+    })
+    .await;
+    book(&tb, &["erin@example.org"]).await;
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while tb.metric("pont_mail_failures_total").await < 2.0 {
+        assert!(tokio::time::Instant::now() < deadline, "no failed tries");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(tb.metric("pont_outbox_backlog").await, 1.0);
+    assert_eq!(tb.metric("pont_mails_sent_total").await, 0.0);
+    assert!(sink.received().is_empty());
+}

@@ -227,6 +227,10 @@ pub fn pont_command() -> tokio::process::Command {
         "PONT_PUBLIC_IP",
         "PONT_MIXER_THREADS",
         "PONT_LOG",
+        "PONT_PUBLIC_URL",
+        "PONT_SIP_DOMAIN",
+        "PONT_SMTP",
+        "PONT_MAIL_FROM",
     ] {
         cmd.env_remove(var);
     }
