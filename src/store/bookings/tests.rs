@@ -597,7 +597,7 @@ async fn overlap_warning_and_counts() {
             .overlapping_bookings(&alice, &[(T + 1800, T + 5400)], None)
             .await
             .unwrap();
-        assert_eq!(ids(hit), [a1.id.clone()]);
+        assert_eq!(ids(hit), std::slice::from_ref(&a1.id));
         let hit = store
             .overlapping_bookings(
                 &alice,
