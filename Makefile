@@ -13,6 +13,8 @@
 #           elsewhere, and Debian's npm would conflict with such a nodejs).
 #           Then `npm ci` in tests/browser fetches playwright-core, the library that drives
 #           Debian's chromium (never `playwright install`: it downloads browsers of its own).
+#           The browser test (tests/browser_booking.rs) fails when node, chromium or
+#           playwright-core are missing; PONT_SKIP_BROWSER=1 makes it skip instead.
 # then build with cargo (the Rust toolchain itself is expected: rustup's stable).
 
 BUILD_PKGS := pkg-config libopus-dev nasm
@@ -59,11 +61,13 @@ test-deps:
 	$(call apt_install,$(TEST_PKGS) $(NODE_PKGS))
 	@$(MAKE) --no-print-directory browser-deps
 
-# playwright-core from the committed lock file, only when it is not there yet; `npm install`
+# playwright-core from the committed lock file, when node_modules is missing or older than the
+# lock (npm keeps its own copy of the lock in node_modules/.package-lock.json); `npm install`
 # would rewrite the lock, so it is the fallback only when there is none. Browsers are never
 # downloaded (PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD): the test uses Debian's /usr/bin/chromium.
 browser-deps:
-	@if [ ! -d $(BROWSER_DIR)/node_modules/playwright-core ]; then \
+	@installed=$(BROWSER_DIR)/node_modules/.package-lock.json; \
+	if [ ! -f $$installed ] || [ $(BROWSER_DIR)/package-lock.json -nt $$installed ]; then \
 	  echo "installing npm packages in $(BROWSER_DIR)"; \
 	  cd $(BROWSER_DIR) && export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 && \
 	  if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; \
