@@ -636,6 +636,65 @@ mod tests {
         assert_eq!(one(std, "TZOFFSETTO").value, "+0900");
     }
 
+    /// Offsets chain: each onset starts from the offset the previous one ended with.
+    fn assert_chained(vtz: &[Prop]) {
+        let froms: Vec<&str> = vtz
+            .iter()
+            .filter(|p| p.name == "TZOFFSETFROM")
+            .map(|p| p.value.as_str())
+            .collect();
+        let tos: Vec<&str> = vtz
+            .iter()
+            .filter(|p| p.name == "TZOFFSETTO")
+            .map(|p| p.value.as_str())
+            .collect();
+        for i in 1..froms.len() {
+            assert_eq!(froms[i], tos[i - 1], "onset {i} of {vtz:?}");
+        }
+    }
+
+    #[test]
+    fn irregular_zone_lists_each_transition() {
+        // Morocco leaves its usual offset during Ramadan, on dates no yearly rule can express.
+        let mut b = booking(&["2026-12-01T09:00:00Z"]);
+        b.time_zone = "Africa/Casablanca".into();
+        b.local_start = "2026-12-01T10:00".into();
+        let props = parse(&calendar(&b, &config(), Method::Request, Lang::En, NOW));
+        let vtz = component(&props, "VTIMEZONE");
+        assert!(vtz.iter().all(|p| p.name != "RRULE"), "{vtz:?}");
+        // The onset in effect on 1 January 2025, then two changes a year (2025, 2026).
+        let onsets = vtz.iter().filter(|p| p.name == "BEGIN").count();
+        assert_eq!(onsets, 5, "{vtz:?}");
+        assert_chained(vtz);
+        let starts: Vec<&str> = vtz
+            .iter()
+            .filter(|p| p.name == "DTSTART")
+            .map(|p| p.value.as_str())
+            .collect();
+        let mut sorted = starts.clone();
+        sorted.sort();
+        assert_eq!(starts, sorted);
+    }
+
+    #[test]
+    fn southern_zone_rules() {
+        let mut b = booking(&["2026-12-01T00:00:00Z"]);
+        b.time_zone = "Australia/Sydney".into();
+        b.local_start = "2026-12-01T11:00".into();
+        let props = parse(&calendar(&b, &config(), Method::Request, Lang::En, NOW));
+        let vtz = component(&props, "VTIMEZONE");
+        let std = component(vtz, "STANDARD");
+        let dst = component(vtz, "DAYLIGHT");
+        assert_eq!(one(std, "RRULE").value, "FREQ=YEARLY;BYMONTH=4;BYDAY=1SU");
+        assert_eq!(one(std, "TZOFFSETTO").value, "+1000");
+        assert_eq!(one(dst, "RRULE").value, "FREQ=YEARLY;BYMONTH=10;BYDAY=1SU");
+        assert_eq!(one(dst, "TZOFFSETTO").value, "+1100");
+        assert_eq!(
+            one(component(&props, "VEVENT"), "DTSTART").value,
+            "20261201T110000"
+        );
+    }
+
     #[test]
     fn recurring_rrule_and_until() {
         // Wednesdays and Mondays at 10:00 Paris, across the spring change, until Mon 30 March.
@@ -710,67 +769,106 @@ mod tests {
         assert_eq!(mail_name("p@x.fr"), None);
     }
 
-    /// Debian's `python3-icalendar` parses our output and finds the same instants, both with
-    /// its own zone data and with the VTIMEZONE we wrote.
-    #[test]
-    fn python_icalendar_reads_it() {
-        // The first python3 on PATH may be a private one (pyenv) without Debian's packages.
-        let python = ["python3", "/usr/bin/python3"].into_iter().find(|py| {
+    /// The first python3 with Debian's `python3-icalendar` (the first on PATH may be a private
+    /// one, e.g. pyenv, without Debian's packages).
+    fn python_with_icalendar() -> Option<&'static str> {
+        ["python3", "/usr/bin/python3"].into_iter().find(|py| {
             std::process::Command::new(py)
                 .args(["-c", "import icalendar"])
                 .output()
                 .map(|o| o.status.success())
                 .unwrap_or(false)
-        });
-        let Some(python) = python else {
+        })
+    }
+
+    /// Parse `ics` with python icalendar; print DTSTART/DTEND in UTC, the summary, whether the
+    /// description equals `description`, and each of `naive` local times resolved through the
+    /// VTIMEZONE we wrote (not python's own zone data).
+    fn python_reads(python: &str, ics: &str, description: &str, naive: &[&str]) -> String {
+        let script = r#"
+import sys, datetime, icalendar
+cal = icalendar.Calendar.from_ical(open(sys.argv[1], 'rb').read())
+ev = cal.walk('VEVENT')[0]
+utc = datetime.timezone.utc
+fmt = '%Y-%m-%dT%H:%M:%SZ'
+print('start', ev.decoded('DTSTART').astimezone(utc).strftime(fmt))
+print('end', ev.decoded('DTEND').astimezone(utc).strftime(fmt))
+print('summary', str(ev.get('SUMMARY')))
+print('desc_ok', str(ev.get('DESCRIPTION')) == open(sys.argv[2], encoding='utf-8').read())
+tz = cal.walk('VTIMEZONE')[0].to_tz()
+for arg in sys.argv[3:]:
+    naive = datetime.datetime.strptime(arg, '%Y-%m-%dT%H:%M')
+    local = tz.localize(naive) if hasattr(tz, 'localize') else naive.replace(tzinfo=tz)
+    print('vtz', local.astimezone(utc).strftime(fmt))
+"#;
+        let dir = tempfile::tempdir().unwrap();
+        let ics_path = dir.path().join("invite.ics");
+        let desc_path = dir.path().join("desc.txt");
+        std::fs::write(&ics_path, ics).unwrap();
+        std::fs::write(&desc_path, description).unwrap();
+        let out = std::process::Command::new(python)
+            .arg("-c")
+            .arg(script)
+            .arg(&ics_path)
+            .arg(&desc_path)
+            .args(naive)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "python failed: {}\n{ics}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Debian's `python3-icalendar` parses our output and finds the same instants, both with
+    /// its own zone data and with the VTIMEZONE we wrote.
+    #[test]
+    fn python_icalendar_reads_it() {
+        let Some(python) = python_with_icalendar() else {
             eprintln!(
                 "NOTICE: python3 icalendar not available (apt-get install python3-icalendar); skipping"
             );
             return;
         };
+        // Paris, recurring across the spring change, with text that needs escaping and folding.
         let mut b = booking(&["2026-03-25T09:00:00Z", "2026-03-30T08:00:00Z"]);
         b.local_start = "2026-03-25T10:00".into();
         b.recurrence_weekdays = "mon,wed".into();
         b.recurrence_until = "2026-03-30".into();
         b.comment = "Café, thé; et \\ « guillemets »\nligne 2 ".repeat(8);
         let ics = calendar(&b, &config(), Method::Request, Lang::Fr, NOW);
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("invite.ics");
-        std::fs::write(&path, &ics).unwrap();
-        let script = r#"
-import sys, datetime, icalendar
-cal = icalendar.Calendar.from_ical(open(sys.argv[1], 'rb').read())
-ev = cal.walk('VEVENT')[0]
-utc = datetime.timezone.utc
-print('start', ev.decoded('DTSTART').astimezone(utc).strftime('%Y-%m-%dT%H:%M:%SZ'))
-print('end', ev.decoded('DTEND').astimezone(utc).strftime('%Y-%m-%dT%H:%M:%SZ'))
-print('summary', str(ev.get('SUMMARY')))
-print('desc_ok', str(ev.get('DESCRIPTION')) == open(sys.argv[2], encoding='utf-8').read())
-vtz = cal.walk('VTIMEZONE')[0]
-tz = vtz.to_tz()
-for naive in (datetime.datetime(2026, 3, 25, 10, 0), datetime.datetime(2026, 3, 30, 10, 0)):
-    local = tz.localize(naive) if hasattr(tz, 'localize') else naive.replace(tzinfo=tz)
-    print('vtz', local.astimezone(utc).strftime('%Y-%m-%dT%H:%M:%SZ'))
-"#;
-        let desc_path = dir.path().join("desc.txt");
-        std::fs::write(&desc_path, Sheet::new(&b, &config()).to_text(Lang::Fr)).unwrap();
-        let out = std::process::Command::new(python)
-            .arg("-c")
-            .arg(script)
-            .arg(&path)
-            .arg(&desc_path)
-            .output()
-            .unwrap();
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        assert!(
-            out.status.success(),
-            "python failed: {}\n{ics}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let description = Sheet::new(&b, &config()).to_text(Lang::Fr);
         assert_eq!(
-            stdout,
+            python_reads(
+                python,
+                &ics,
+                &description,
+                &["2026-03-25T10:00", "2026-03-30T10:00", "2026-10-26T10:00"]
+            ),
             "start 2026-03-25T09:00:00Z\nend 2026-03-25T10:30:00Z\nsummary Conseil de labo\n\
-             desc_ok True\nvtz 2026-03-25T09:00:00Z\nvtz 2026-03-30T08:00:00Z\n",
+             desc_ok True\nvtz 2026-03-25T09:00:00Z\nvtz 2026-03-30T08:00:00Z\n\
+             vtz 2026-10-26T09:00:00Z\n",
+            "{ics}"
+        );
+
+        // New York: nth-Sunday rules, on both sides of the November change.
+        let mut b = booking(&["2026-11-02T14:00:00Z"]);
+        b.time_zone = "America/New_York".into();
+        b.local_start = "2026-11-02T09:00".into();
+        let ics = calendar(&b, &config(), Method::Request, Lang::En, NOW);
+        let description = Sheet::new(&b, &config()).to_text(Lang::En);
+        assert_eq!(
+            python_reads(
+                python,
+                &ics,
+                &description,
+                &["2026-10-30T09:00", "2026-11-02T09:00", "2026-03-09T09:00"]
+            ),
+            "start 2026-11-02T14:00:00Z\nend 2026-11-02T15:30:00Z\nsummary Conseil de labo\n\
+             desc_ok True\nvtz 2026-10-30T13:00:00Z\nvtz 2026-11-02T14:00:00Z\n\
+             vtz 2026-03-09T13:00:00Z\n",
             "{ics}"
         );
     }
