@@ -16,13 +16,13 @@
 //! logged only).
 
 use std::collections::BTreeMap;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::IpAddr;
 use std::sync::{Arc, OnceLock};
 
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, FromRequestParts, Path, State};
+use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -30,10 +30,11 @@ use base64::Engine as _;
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 
+use super::session;
 use crate::auth;
 use crate::booking::service::{self, BookingError};
 use crate::booking::sheet::Sheet;
-use crate::booking::{tz, validate, BookingInput, Lang};
+use crate::booking::{recurrence, validate, BookingInput, Lang};
 use crate::config::PortalConfig;
 use crate::metrics;
 use crate::store::{Booking, StoreError, User};
@@ -286,14 +287,7 @@ impl FromRequestParts<Arc<App>> for ApiUser {
         let Some((name, password)) = decode_basic(credentials) else {
             return Err(ApiError::Unauthorized);
         };
-        // Without ConnectInfo (a server started without it) every client shares one address:
-        // the per-account limit still holds.
-        let ip = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip())
-            .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
-        basic(app, ip, name, password).await
+        basic(app, session::client_ip(parts), name, password).await
     }
 }
 
@@ -379,29 +373,13 @@ impl<S: Send + Sync> FromRequestParts<S> for ApiLang {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(ApiLang(accept_language(&parts.headers).unwrap_or(Lang::En)))
+        let lang = parts
+            .headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(session::accept_language);
+        Ok(ApiLang(lang.unwrap_or(Lang::En)))
     }
-}
-
-/// The preferred known language of an `Accept-Language` header (q-values honoured; ties keep the
-/// header's order).
-fn accept_language(headers: &HeaderMap) -> Option<Lang> {
-    let value = headers.get(header::ACCEPT_LANGUAGE)?.to_str().ok()?;
-    let mut best: Option<(f32, Lang)> = None;
-    for item in value.split(',') {
-        let mut parts = item.split(';');
-        let Some(lang) = parts.next().and_then(Lang::parse) else {
-            continue;
-        };
-        let q = parts
-            .find_map(|p| p.trim().strip_prefix("q="))
-            .and_then(|q| q.trim().parse::<f32>().ok())
-            .unwrap_or(1.0);
-        if q > 0.0 && best.is_none_or(|(bq, _)| q > bq) {
-            best = Some((q, lang));
-        }
-    }
-    best.map(|(_, l)| l)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -608,7 +586,7 @@ impl FieldReader<'_> {
 
     /// `recurrence` → the form's weekdays and until.
     fn recurrence(&mut self) -> (Vec<String>, String) {
-        match self.get("recurrence").map(recurrence) {
+        match self.get("recurrence").map(recurrence_fields) {
             None => (Vec::new(), String::new()),
             Some(Some(r)) => r,
             Some(None) => {
@@ -628,7 +606,7 @@ fn string_list(v: &Value) -> Option<Vec<String>> {
 }
 
 /// `{"weekdays": [...], "until": "YYYY-MM-DD"}` → the form's weekdays and until; no other key.
-fn recurrence(v: &Value) -> Option<(Vec<String>, String)> {
+fn recurrence_fields(v: &Value) -> Option<(Vec<String>, String)> {
     let object = v.as_object()?;
     if object.keys().any(|k| k != "weekdays" && k != "until") {
         return None;
@@ -659,9 +637,10 @@ struct ConferenceJson {
     h323: Option<String>,
     phone_numbers: Vec<String>,
     gds: Vec<String>,
-    /// First occurrence, RFC 3339 with the zone's offset at that instant.
-    start: String,
-    end: String,
+    /// First occurrence, RFC 3339 with the zone's offset at that instant (`null` only for a
+    /// stored booking whose zone is no longer known).
+    start: Option<String>,
+    end: Option<String>,
     time_zone: String,
     duration_minutes: i64,
     kind: String,
@@ -702,17 +681,11 @@ impl ConferenceJson {
                 end: rfc3339(c.ends_at, zone),
             })
             .collect();
-        // A cancelled booking has no conferences left: its times come from what was booked.
-        let (start, end) = match booking.occurrences.first() {
-            Some(c) => (rfc3339(c.starts_at, zone), rfc3339(c.ends_at, zone)),
-            None => {
-                let starts_at = booked_start(booking);
-                (
-                    rfc3339(starts_at, zone),
-                    rfc3339(starts_at + booking.duration_minutes * 60, zone),
-                )
-            }
-        };
+        // A cancelled booking has no conferences left: its times are recomputed from what was
+        // booked (local start, zone, duration), as its CANCEL mails do.
+        let first = recurrence::of_booking(booking).first().copied();
+        let start = first.map(|o| rfc3339(o.starts_at, zone));
+        let end = first.map(|o| rfc3339(o.ends_at, zone));
         let recurrence = (!booking.recurrence_weekdays.is_empty()).then(|| RecurrenceJson {
             weekdays: booking
                 .recurrence_weekdays
@@ -748,20 +721,6 @@ impl ConferenceJson {
     }
 }
 
-/// The booked local start in UTC Unix seconds (read as UTC if it does not parse, which a
-/// validated booking never does).
-fn booked_start(booking: &Booking) -> i64 {
-    let Ok(local) = booking.local_start.parse::<jiff::civil::DateTime>() else {
-        return 0;
-    };
-    tz::to_unix(local, &booking.time_zone).unwrap_or_else(|| {
-        local
-            .to_zoned(jiff::tz::TimeZone::UTC)
-            .map(|z| z.timestamp().as_second())
-            .unwrap_or(0)
-    })
-}
-
 /// Unix seconds as RFC 3339 with the offset `zone` has at that instant
 /// (`2026-12-01T10:00:00+01:00`); UTC for an unknown zone.
 fn rfc3339(unix: i64, zone: &str) -> String {
@@ -775,7 +734,6 @@ fn rfc3339(unix: i64, zone: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use axum::http::HeaderValue;
 
     fn object(v: Value) -> Map<String, Value> {
         match v {
@@ -870,21 +828,6 @@ mod tests {
         assert_eq!(decode_basic("!!!"), None);
         let no_colon = base64::engine::general_purpose::STANDARD.encode("alice");
         assert_eq!(decode_basic(&no_colon), None);
-    }
-
-    #[test]
-    fn accept_language_by_preference() {
-        let lang = |v: &str| {
-            let mut h = HeaderMap::new();
-            h.insert(header::ACCEPT_LANGUAGE, HeaderValue::from_str(v).unwrap());
-            accept_language(&h)
-        };
-        assert_eq!(lang("fr-FR,fr;q=0.9,en;q=0.8"), Some(Lang::Fr));
-        assert_eq!(lang("de, en;q=0.5, fr;q=0.7"), Some(Lang::Fr));
-        assert_eq!(lang("en-GB"), Some(Lang::En));
-        assert_eq!(lang("de"), None);
-        assert_eq!(lang("fr;q=0, en;q=0.1"), Some(Lang::En));
-        assert_eq!(accept_language(&HeaderMap::new()), None);
     }
 
     #[test]
