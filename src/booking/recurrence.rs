@@ -79,7 +79,7 @@ pub fn of_stored(weekdays: &str, until: &str) -> Option<Recurrence> {
 /// huge list (the caller reports "too many" for anything over the maximum).
 pub fn days(start: Date, recurrence: Option<&Recurrence>) -> Vec<Date> {
     let mut days = vec![start];
-    let Some(rec) = recurrence else {
+    let Some(rec) = recurrence.filter(|r| !r.weekdays.is_empty()) else {
         return days;
     };
     let mut day = start;

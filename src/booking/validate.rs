@@ -153,8 +153,11 @@ fn keep<T>(errors: &mut Vec<(Field, String)>, field: Field, r: Result<T, String>
     }
 }
 
+/// Title: trimmed, 1–24 letters, digits and spaces.
 fn check_title(raw: &str, lang: Lang) -> Result<String, String> {
-    let title = raw.trim();
+    // A title pasted from a word processor may hold no-break spaces: they are spaces.
+    let normalised = raw.replace(['\u{a0}', '\u{202f}'], " ");
+    let title = normalised.trim();
     let len = title.chars().count();
     if len == 0 || len > TITLE_MAX_CHARS {
         return Err(msg(
@@ -184,6 +187,7 @@ fn check_title(raw: &str, lang: Lang) -> Result<String, String> {
     Ok(title.to_string())
 }
 
+/// Access code: empty (generate) or 1000–9999.
 fn check_access_code(raw: &str, lang: Lang) -> Result<Option<String>, String> {
     let code = raw.trim();
     if code.is_empty() {
@@ -201,6 +205,7 @@ fn check_access_code(raw: &str, lang: Lang) -> Result<Option<String>, String> {
     }
 }
 
+/// Comment: at most 500 characters, line breaks normalised to `\n`.
 fn check_comment(raw: &str, lang: Lang) -> Result<String, String> {
     // Browsers send textarea line breaks as CRLF; count (and keep) them as one character.
     let comment = raw.replace("\r\n", "\n").trim().to_string();
@@ -215,6 +220,7 @@ fn check_comment(raw: &str, lang: Lang) -> Result<String, String> {
     Ok(comment)
 }
 
+/// Recipients: every address valid, duplicates dropped, at most 20.
 fn check_recipients(raw: &[String], lang: Lang) -> Result<Vec<String>, String> {
     let mut out: Vec<String> = Vec::new();
     let mut bad: Vec<String> = Vec::new();
@@ -611,6 +617,10 @@ mod tests {
         fails_on(&with(|i| i.title = "Point d'étape".into()), Field::Title);
         fails_on(&with(|i| i.title = "R&D".into()), Field::Title);
         fails_on(&with(|i| i.title = "a\tb".into()), Field::Title);
+        assert_eq!(
+            passes(&with(|i| i.title = "Point\u{a0}2".into())).title,
+            "Point 2"
+        );
         let e = errors_of(&with(|i| i.title = "Projet !".into()));
         assert!(e.get(Field::Title).unwrap().contains('!'));
     }
