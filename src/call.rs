@@ -132,6 +132,9 @@ struct Call {
     leg: LegId,
     source: SocketAddr,
     language: String,
+    /// The gateway number chose the language (its callers' country); otherwise the booking's
+    /// language takes over once the conference is known.
+    language_from_route: bool,
     media: Option<Media>,
     /// The seat reserved by an accepted code (the caller is in the conference once `joined`).
     seat: Option<Seat>,
@@ -179,6 +182,7 @@ pub async fn run(app: Arc<App>, incoming: IncomingCall, ctl: CallControl) {
         .map(|a| a.user.clone())
         .unwrap_or_default();
     let route = dialplan::classify(&user, &app.config.gateways, &app.config.country_code);
+    let language_from_route = matches!(route, Route::Gateway { .. } | Route::Gds { .. });
     let (entry, language) = match route {
         Route::Gateway { language } => (Entry::Gateway, language),
         Route::Gds { language, number } => (Entry::Conference { number }, language),
@@ -206,6 +210,7 @@ pub async fn run(app: Arc<App>, incoming: IncomingCall, ctl: CallControl) {
         leg,
         source: incoming.source,
         language,
+        language_from_route,
         media: None,
         seat: None,
         joined: false,
@@ -425,7 +430,22 @@ impl Call {
                 NumberStatus::NotFound
             }
         };
+        // A room system dialling the conference hears the language it was booked in, once the
+        // number is known to exist (no code given) or the code is right: after a wrong code the
+        // voice must not change, or it would tell that the number exists.
+        let booked_language = match &status {
+            NumberStatus::Open(c) | NumberStatus::NotStarted(c) | NumberStatus::Ended(c)
+                if !self.language_from_route
+                    && crate::config::LANGUAGES.contains(&c.language.as_str()) =>
+            {
+                Some(c.language.clone())
+            }
+            _ => None,
+        };
         let Some(code) = code else {
+            if let Some(language) = booked_language {
+                self.language = language;
+            }
             return match status {
                 NumberStatus::NotFound => LookupResult::NotFound,
                 NumberStatus::NotStarted(_) => LookupResult::NotStarted,
@@ -446,6 +466,9 @@ impl Call {
             code.as_bytes(),
             expected.unwrap_or("\u{0}-no-code").as_bytes(),
         );
+        if let (false, true, Some(language)) = (locked, code_ok, booked_language) {
+            self.language = language;
+        }
         let result = match status {
             _ if locked => LookupResult::WrongCode,
             NumberStatus::NotFound => LookupResult::NotFound,
