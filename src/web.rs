@@ -197,9 +197,27 @@ mod tests {
         );
     }
 
-    #[test]
-    fn internal_errors_hide_their_detail() {
+    #[tokio::test]
+    async fn internal_errors_hide_their_detail() {
         let response = WebError::Internal("SELECT secret FROM users".into()).into_response();
         assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let body = axum::body::to_bytes(response.into_body(), 1 << 20)
+            .await
+            .unwrap();
+        let body = String::from_utf8(body.to_vec()).unwrap();
+        assert!(body.contains("Internal error"), "{body}");
+        assert!(!body.contains("SELECT"), "{body}");
+    }
+
+    #[tokio::test]
+    async fn refusals_are_pages_in_the_language_of_the_request() {
+        let response = WebError::NotFound(Lang::Fr).into_response();
+        assert_eq!(response.status(), StatusCode::NOT_FOUND);
+        let body = axum::body::to_bytes(response.into_body(), 1 << 20)
+            .await
+            .unwrap();
+        assert!(String::from_utf8_lossy(&body).contains("Introuvable"));
+        let response = WebError::Forbidden(Lang::En).into_response();
+        assert_eq!(response.status(), StatusCode::FORBIDDEN);
     }
 }

@@ -23,8 +23,6 @@ pub struct Strings {
     pub logout: &'static str,
     /// "Signed in as" before the user's name.
     pub signed_in_as: &'static str,
-    /// Label of the language switch.
-    pub language: &'static str,
 
     /// Login page title.
     pub login_title: &'static str,
@@ -174,8 +172,6 @@ pub struct Strings {
     pub end_with_hash: &'static str,
     /// Sheet: the conference.
     pub sheet_conference: &'static str,
-    /// Sheet: title.
-    pub s_title: &'static str,
     /// Sheet: start.
     pub s_start: &'static str,
     /// Sheet: duration.
@@ -212,10 +208,6 @@ pub struct Strings {
     pub token_intro: &'static str,
     /// Title of the modification part of the private-link page.
     pub token_edit_title: &'static str,
-    /// Shown after a change.
-    pub saved_banner: &'static str,
-    /// "minutes" in durations written out.
-    pub participants: &'static str,
 }
 
 /// English.
@@ -227,7 +219,6 @@ pub static EN: Strings = Strings {
     nav_instant: "Instant conference",
     logout: "Log out",
     signed_in_as: "Signed in as",
-    language: "Language",
 
     login_title: "Sign in",
     login_name: "Name",
@@ -305,7 +296,6 @@ pub static EN: Strings = Strings {
     s_access_code: "Access code",
     end_with_hash: "(end with #)",
     sheet_conference: "Conference",
-    s_title: "Title",
     s_start: "Start",
     s_duration: "Duration",
     s_capacity: "Connections",
@@ -324,8 +314,6 @@ pub static EN: Strings = Strings {
     cancelled_banner: "This conference was cancelled.",
     token_intro: "You opened this conference through its private modification link.",
     token_edit_title: "Modify this conference",
-    saved_banner: "Saved.",
-    participants: "participants",
 };
 
 /// Français.
@@ -337,7 +325,6 @@ pub static FR: Strings = Strings {
     nav_instant: "Conférence instantanée",
     logout: "Se déconnecter",
     signed_in_as: "Connecté en tant que",
-    language: "Langue",
 
     login_title: "Connexion",
     login_name: "Identifiant",
@@ -415,7 +402,6 @@ pub static FR: Strings = Strings {
     s_access_code: "Code d’accès",
     end_with_hash: "(terminer par #)",
     sheet_conference: "Conférence",
-    s_title: "Titre",
     s_start: "Début",
     s_duration: "Durée",
     s_capacity: "Connexions",
@@ -434,8 +420,6 @@ pub static FR: Strings = Strings {
     cancelled_banner: "Cette conférence a été annulée.",
     token_intro: "Vous avez ouvert cette conférence par son lien privé de modification.",
     token_edit_title: "Modifier cette conférence",
-    saved_banner: "Enregistré.",
-    participants: "participants",
 };
 
 /// The strings of `lang`.

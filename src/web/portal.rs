@@ -677,7 +677,8 @@ fn token_page_html(
         &sheet,
         &pages::SheetActions {
             ics_href: &ics_href,
-            modify_href: None,
+            // The form is further down the same page.
+            modify_href: Some("#edit-title"),
             cancel: Some((&cancel_action, f.csrf)),
             recipients: None,
         },
