@@ -340,12 +340,12 @@ async fn book_read_replace_and_cancel() {
         assert_eq!(a.status, StatusCode::OK);
         assert_eq!(a.body, c, "GET shows what POST returned");
 
-        // PUT replaces every field: a new title, 90 minutes, video, no comment, no recipient.
+        // PUT replaces every field: a new title, 90 minutes, video, no comment, another recipient.
         let mut change = booking("Weekly sync v2", &start);
         change["duration_minutes"] = json!(90);
         change["kind"] = json!("video");
         change["comment"] = Value::Null;
-        change["recipients"] = json!([]);
+        change["recipients"] = json!(["bob@example.org"]);
         let a = api
             .send(
                 Method::PUT,
@@ -361,7 +361,7 @@ async fn book_read_replace_and_cancel() {
         assert_eq!(u["duration_minutes"], 90);
         assert_eq!(u["kind"], "video");
         assert_eq!(u["comment"], "");
-        assert_eq!(u["recipients"], json!([]));
+        assert_eq!(u["recipients"], json!(["bob@example.org"]));
         assert_eq!(u["sequence"], 1);
         assert_eq!(u["start"], c["start"]);
         assert_eq!(ts(u["end"].as_str().unwrap()) - ts(first_start), 90 * 60);
@@ -391,6 +391,17 @@ async fn book_read_replace_and_cancel() {
         );
         assert_eq!(a.body["sequence"], 2);
         assert_eq!(b.metric("pont_bookings_cancelled_total").await, 1.0);
+        // No SMTP relay is configured: the invitations wait in the outbox, the cancellation
+        // among them, addressed to the recipient of the booking as it was when cancelled.
+        let mails = b.store.due_mails(unix_now() + 1, 100).await.unwrap();
+        let sent = |to: &str, method: &str| {
+            mails
+                .iter()
+                .any(|m| m.booking_id == id && m.recipient == to && m.ics_method == method)
+        };
+        assert!(sent("ada@example.org", "REQUEST"), "{mails:#?}");
+        assert!(sent("bob@example.org", "REQUEST"), "{mails:#?}");
+        assert!(sent("bob@example.org", "CANCEL"), "{mails:#?}");
         // A cancelled booking can be neither cancelled again nor changed.
         let a = api
             .send(
