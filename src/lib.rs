@@ -137,6 +137,13 @@ impl Bridge {
             .map_err(StartError::Threads)?;
         let ports = PortAllocator::new(sip_addr.ip(), config.rtp_ports, Arc::clone(&metrics));
         let mut config = config;
+        // Port 0 (tests, ad-hoc runs) means "any": the sheet must show the port really bound.
+        if config.sip.port() == 0 {
+            config.portal.sip_domain = with_port(&config.portal.sip_domain, sip_addr.port());
+        }
+        if config.web.port() == 0 {
+            config.portal.public_url = with_port(&config.portal.public_url, web_addr.port());
+        }
         config.sip = sip_addr;
         let app = Arc::new(App {
             config,
@@ -171,8 +178,8 @@ impl Bridge {
             });
 
         // With the peer address, so that login rate limiting can count per source address.
-        let router = web::router(Arc::clone(&app))
-            .into_make_service_with_connect_info::<SocketAddr>();
+        let router =
+            web::router(Arc::clone(&app)).into_make_service_with_connect_info::<SocketAddr>();
         tokio::spawn(async move {
             if let Err(e) = axum::serve(web, router).await {
                 tracing::error!(error = %e, "web server stopped");
@@ -194,10 +201,40 @@ impl Bridge {
     }
 }
 
+/// `host` or `scheme://host` with `:port` added when it names no port yet (an IPv6 literal
+/// is bracketed already when it has no port: `[::1]`).
+fn with_port(base: &str, port: u16) -> String {
+    let host = base.rsplit("://").next().unwrap_or(base);
+    // A bare IPv6 literal (several colons, no brackets) cannot take a port: leave it.
+    let has_port = match host.rfind(']') {
+        Some(end) => host[end..].contains(':'),
+        None => host.contains(':'),
+    };
+    if has_port {
+        base.to_string()
+    } else {
+        format!("{base}:{port}")
+    }
+}
+
 /// The address of the interface that carries the default route (no packet is sent: connecting a
 /// UDP socket only picks the route). Used for SIP Contact/SDP when listening on 0.0.0.0.
 pub(crate) fn primary_ip() -> Option<std::net::IpAddr> {
     let s = std::net::UdpSocket::bind("0.0.0.0:0").ok()?;
     s.connect("192.0.2.1:9").ok()?;
     s.local_addr().ok().map(|a| a.ip())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn ports_added_only_where_missing() {
+        use super::with_port;
+        assert_eq!(with_port("127.0.0.1", 5070), "127.0.0.1:5070");
+        assert_eq!(with_port("127.0.0.1:5080", 5070), "127.0.0.1:5080");
+        assert_eq!(with_port("http://127.0.0.1", 8081), "http://127.0.0.1:8081");
+        assert_eq!(with_port("http://10.0.0.1:80", 8081), "http://10.0.0.1:80");
+        assert_eq!(with_port("[::1]", 5070), "[::1]:5070");
+        assert_eq!(with_port("http://[::1]:8080", 1), "http://[::1]:8080");
+    }
 }
