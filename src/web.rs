@@ -114,7 +114,8 @@ async fn not_found(session::ReqLang(lang): session::ReqLang) -> WebError {
 
 /// Count the response by status, and add the headers every page should carry: no framing, no
 /// MIME sniffing, no Referer (a private modification link in the URL must not leak to another
-/// site), and a Content-Security-Policy that allows only our inline style and our own forms.
+/// site), no caching (pages carry CSRF tokens, access codes and private links), and a
+/// Content-Security-Policy that allows only our inline style and our own forms.
 async fn count_and_harden(State(app): State<Arc<App>>, req: Request, next: Next) -> Response {
     let mut response = next.run(req).await;
     {
@@ -126,6 +127,7 @@ async fn count_and_harden(State(app): State<Arc<App>>, req: Request, next: Next)
         (header::X_FRAME_OPTIONS, "DENY"),
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::REFERRER_POLICY, "no-referrer"),
+        (header::CACHE_CONTROL, "no-store"),
         (
             header::CONTENT_SECURITY_POLICY,
             "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; \

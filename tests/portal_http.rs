@@ -371,7 +371,10 @@ async fn a_valid_form_books_and_shows_the_connection_sheet() {
     assert_eq!(text_of(&sheet, "access-code").as_deref(), Some("4321"));
     assert_eq!(
         text_of(&sheet, "sip-uri"),
-        Some(format!("sip:{}@127.0.0.1", b.number))
+        Some(format!(
+            "sip:{}@{}",
+            b.number, p.tb.bridge.app.config.portal.sip_domain
+        ))
     );
     assert_eq!(text_of(&sheet, "title").as_deref(), Some("Budget review"));
     assert_eq!(text_of(&sheet, "duration").as_deref(), Some("01:00"));
@@ -574,8 +577,13 @@ async fn the_private_link_modifies_and_cancels_without_an_account() {
     let link = format!("/m/{token}");
 
     let guest = p.browser();
-    let (status, page) = p.get(&guest, &link).await;
-    assert_eq!(status, StatusCode::OK);
+    let r = guest.get(p.url(&link)).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    // The token in the URL must not leak through a Referer, a frame or a cache.
+    assert_eq!(r.headers()["referrer-policy"], "no-referrer");
+    assert_eq!(r.headers()["x-frame-options"], "DENY");
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    let page = r.text().await.unwrap();
     assert_eq!(text_of(&page, "access-code").as_deref(), Some("4321"));
     assert!(page.contains(&format!(r#"action="{link}""#)));
     assert!(!page.contains("/logout"), "no session involved");
