@@ -62,6 +62,10 @@ impl TestBridge {
         let k = NEXT_RANGE.fetch_add(1, Ordering::Relaxed) % 150;
         // Each test binary is a separate process: spread them by process id as well.
         let base = 42_000 + 100 * ((k + (std::process::id() % 7) as u16 * 20) % 150);
+        let gateways = vec![dialplan::GatewayNumber {
+            e164: GATEWAY.into(),
+            language: "en".into(),
+        }];
         let mut config = Config {
             sip: "127.0.0.1:0".parse().unwrap(),
             web: "127.0.0.1:0".parse().unwrap(),
@@ -69,10 +73,7 @@ impl TestBridge {
             db: db_url.clone(),
             public_ip: None,
             mixer_threads: 2,
-            gateways: vec![dialplan::GatewayNumber {
-                e164: GATEWAY.into(),
-                language: "en".into(),
-            }],
+            gateways: gateways.clone(),
             language: "en".into(),
             country_code: "33".into(),
             early_join_secs: 600,
@@ -81,7 +82,7 @@ impl TestBridge {
             portal: pont::config::PortalConfig::defaults(
                 "127.0.0.1:0".parse().unwrap(),
                 "127.0.0.1:0".parse().unwrap(),
-                &[],
+                &gateways,
             ),
         };
         configure(&mut config);
