@@ -737,3 +737,60 @@ async fn pages_speak_french_when_asked() {
     assert!(form.contains("Audio et vidéo"));
     assert!(form.contains("Réserver la conférence"));
 }
+
+#[tokio::test]
+async fn weekly_recurrence_from_repeated_checkboxes() {
+    let p = Portal::start().await;
+    p.user("alice", "pw-alice", false).await;
+    let (client, csrf) = p.login("alice", "pw-alice").await;
+
+    let until = jiff::Timestamp::now()
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .date()
+        .checked_add(jiff::Span::new().days(15))
+        .unwrap();
+    let mut form = valid_form("Daily standup", 1, &csrf);
+    form.retain(|(k, _)| *k != "until");
+    for day in ["mon", "tue", "wed", "thu", "fri"] {
+        form.push(("weekdays", day.into()));
+    }
+    form.push(("until", until.strftime("%Y-%m-%d").to_string()));
+    let r = p.post(&client, "/conferences", &form).await;
+    assert_eq!(
+        r.status(),
+        StatusCode::SEE_OTHER,
+        "{}",
+        r.text().await.unwrap()
+    );
+    let sheet_path = r.headers()[LOCATION].to_str().unwrap().to_string();
+
+    let b = &p.bookings().await[0];
+    assert_eq!(b.recurrence_weekdays, "mon,tue,wed,thu,fri");
+    // Two weeks and a day of weekdays: at least 9 occurrences, none on a weekend.
+    assert!(
+        b.occurrences.len() >= 9,
+        "{} occurrences",
+        b.occurrences.len()
+    );
+    for o in &b.occurrences {
+        let day = jiff::Timestamp::from_second(o.starts_at)
+            .unwrap()
+            .to_zoned(jiff::tz::TimeZone::UTC)
+            .weekday();
+        assert!(
+            !matches!(
+                day,
+                jiff::civil::Weekday::Saturday | jiff::civil::Weekday::Sunday
+            ),
+            "an occurrence on {day:?}"
+        );
+    }
+    let (_, sheet) = p.get(&client, &sheet_path).await;
+    assert!(sheet.contains(r#"id="dates""#));
+    // The edit form shows the ticked days back.
+    let (_, edit) = p.get(&client, &format!("{sheet_path}/edit")).await;
+    for day in ["mon", "tue", "wed", "thu", "fri"] {
+        assert!(edit.contains(&format!(r#"value="{day}" checked"#)), "{day}");
+    }
+    assert!(!edit.contains(r#"value="sat" checked"#));
+}
