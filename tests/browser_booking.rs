@@ -206,7 +206,7 @@ async fn book_in_the_browser_then_dial_the_sheet() {
             errors_shot.display()
         );
 
-        // The sheet's URI: sip:NUMBER@DOMAIN, the domain being the bridge's SIP address here.
+        // The sheet's URI: sip:NUMBER@DOMAIN, the domain being the bridge's SIP address and port here.
         let user = sheet
             .sip_uri
             .strip_prefix("sip:")
@@ -218,10 +218,10 @@ async fn book_in_the_browser_then_dial_the_sheet() {
             "the SIP URI dials the conference number"
         );
         assert!(
-            sheet.sip_uri.ends_with(&format!("@{}", b.sip().ip())),
+            sheet.sip_uri.ends_with(&format!("@{}", b.sip())),
             "the SIP URI {} names the bridge ({})",
             sheet.sip_uri,
-            b.sip().ip()
+            b.sip()
         );
         assert!(sheet.modify_url.contains("/m/"), "{}", sheet.modify_url);
 
