@@ -97,9 +97,9 @@ const FR: Labels = Labels {
     capacity: "Connexions prévues",
     comment: "Commentaire",
     join: "Pour rejoindre la conférence",
-    sip: "Visio (SIP)",
-    sip_with_code: "Visio (SIP) sans saisir le code",
-    h323: "Visio (H.323)",
+    sip: "Système de visio ou client SIP",
+    sip_with_code: "Idem, sans saisir le code",
+    h323: "Système de visio H.323",
     phone: "Téléphone",
     gds: "GDS",
     number: "Numéro de conférence",
@@ -121,9 +121,9 @@ const EN: Labels = Labels {
     capacity: "Expected connections",
     comment: "Comment",
     join: "To join the conference",
-    sip: "Video (SIP)",
-    sip_with_code: "Video (SIP) without keying the code",
-    h323: "Video (H.323)",
+    sip: "Video system or SIP client",
+    sip_with_code: "The same, without keying the code",
+    h323: "H.323 video system",
     phone: "Phone",
     gds: "GDS",
     number: "Conference number",
@@ -368,7 +368,7 @@ pub(crate) mod tests {
         assert_eq!(s.h323.as_deref(), Some("721051@gk.example.fr"));
         assert!(s
             .to_text(Lang::En)
-            .contains("Video (H.323): 721051@gk.example.fr\n"));
+            .contains("H.323 video system: 721051@gk.example.fr\n"));
         let plain = Sheet::new(&booking(&["2026-12-01T09:00:00Z"]), &config());
         assert!(!plain.to_text(Lang::En).contains("H.323"));
     }
@@ -408,7 +408,7 @@ pub(crate) mod tests {
             "Type : audio et vidéo\n",
             "Connexions prévues : 10\n",
             "Commentaire : Ordre du jour joint.\n",
-            "- Visio (SIP) : sip:721051@visio.example.fr\n",
+            "- Système de visio ou client SIP : sip:721051@visio.example.fr\n",
             "- Téléphone : +33 4 26 68 73 07\n",
             "- GDS : +33426687307721051\n",
             "- Numéro de conférence : 721051 (terminer par #)\n",
@@ -432,7 +432,7 @@ pub(crate) mod tests {
             "Comment: Line one\n  Line two\n",
             "- Conference number: 721051 (end with #)\n",
             "- Access code: 1289 (end with #)\n",
-            "- Video (SIP) without keying the code: sip:721051**1289@visio.example.fr\n",
+            "- The same, without keying the code: sip:721051**1289@visio.example.fr\n",
         ] {
             assert!(text.contains(expected), "missing {expected:?} in\n{text}");
         }
