@@ -143,6 +143,53 @@ fn weekday_code(day: jiff::civil::Weekday) -> &'static str {
     }
 }
 
+/// The steps a create and an update share, up to the row to store: the rules, the occurrences,
+/// the overlap check against the owner's other bookings, the access code. `existing` is the
+/// booking being changed: its stored start may stay even once past, and it does not overlap
+/// itself. Returns the row and the clock's second for the store and the mails.
+async fn prepare(
+    app: &App,
+    owner_id: Option<String>,
+    existing: Option<&Booking>,
+    input: &BookingInput,
+    lang: Lang,
+    confirm_overlap: bool,
+) -> Result<(NewBooking, i64), BookingError> {
+    let (now, now_secs) = clock();
+    let kept_start = existing.map(|b| b.local_start.as_str());
+    let valid = validate::validate(input, now, lang, kept_start).map_err(BookingError::Invalid)?;
+    let occurrences = expand(&valid, lang)?;
+    // A booking without an owner (made by the CLI) has no other bookings to warn about.
+    if let (false, Some(owner)) = (confirm_overlap, owner_id.as_deref()) {
+        let overlaps = app
+            .store
+            .overlapping_bookings(owner, &occurrences, existing.map(|b| b.id.as_str()))
+            .await?;
+        if !overlaps.is_empty() {
+            return Err(BookingError::Overlap(overlaps));
+        }
+    }
+    let code = valid.access_code.clone().unwrap_or_else(generate_code);
+    let new = new_booking(owner_id, &valid, code, occurrences, lang);
+    Ok((new, now_secs))
+}
+
+/// Store a new booking with its invitations, count it and wake the mail worker (what a planned
+/// and an instant conference share).
+async fn store_new(app: &App, new: &NewBooking, now_secs: i64) -> Result<Booking, BookingError> {
+    let portal = &app.config.portal;
+    let booking = app
+        .store
+        .create_booking(new, &allocation(app, None), now_secs, |b| {
+            email::invitations(b, portal, Change::Created, now_secs)
+        })
+        .await
+        .map_err(from_store)?;
+    metrics::inc(&app.metrics.bookings_created_total);
+    app.mail_wakeup.notify_one();
+    Ok(booking)
+}
+
 /// Book for `owner`. Without `confirm_overlap`, an overlap with the owner's other bookings
 /// returns `Overlap` and saves nothing.
 pub async fn create(
@@ -152,30 +199,16 @@ pub async fn create(
     lang: Lang,
     confirm_overlap: bool,
 ) -> Result<Booking, BookingError> {
-    let (now, now_secs) = clock();
-    let valid = validate::validate(input, now, lang, None).map_err(BookingError::Invalid)?;
-    let occurrences = expand(&valid, lang)?;
-    if !confirm_overlap {
-        let overlaps = app
-            .store
-            .overlapping_bookings(&owner.id, &occurrences, None)
-            .await?;
-        if !overlaps.is_empty() {
-            return Err(BookingError::Overlap(overlaps));
-        }
-    }
-    let code = valid.access_code.clone().unwrap_or_else(generate_code);
-    let new = new_booking(Some(owner.id.clone()), &valid, code, occurrences, lang);
-    let portal = &app.config.portal;
-    let booking = app
-        .store
-        .create_booking(&new, &allocation(app, None), now_secs, |b| {
-            email::invitations(b, portal, Change::Created, now_secs)
-        })
-        .await
-        .map_err(from_store)?;
-    metrics::inc(&app.metrics.bookings_created_total);
-    app.mail_wakeup.notify_one();
+    let (new, now_secs) = prepare(
+        app,
+        Some(owner.id.clone()),
+        None,
+        input,
+        lang,
+        confirm_overlap,
+    )
+    .await?;
+    let booking = store_new(app, &new, now_secs).await?;
     tracing::info!(booking = %booking.id, number = %booking.number, "booking created");
     Ok(booking)
 }
@@ -229,16 +262,7 @@ pub async fn instant(app: &App, owner: &User, lang: Lang) -> Result<Booking, Boo
         occurrences,
         lang,
     );
-    let portal = &app.config.portal;
-    let booking = app
-        .store
-        .create_booking(&new, &allocation(app, None), now_secs, |b| {
-            email::invitations(b, portal, Change::Created, now_secs)
-        })
-        .await
-        .map_err(from_store)?;
-    metrics::inc(&app.metrics.bookings_created_total);
-    app.mail_wakeup.notify_one();
+    let booking = store_new(app, &new, now_secs).await?;
     tracing::info!(booking = %booking.id, number = %booking.number, "instant conference booked");
     Ok(booking)
 }
@@ -258,21 +282,9 @@ pub async fn update(
     if booking.cancelled_at.is_some() {
         return Err(BookingError::NotFound);
     }
-    let (now, now_secs) = clock();
-    let valid = validate::validate(input, now, lang, Some(&booking.local_start))
-        .map_err(BookingError::Invalid)?;
-    let occurrences = expand(&valid, lang)?;
-    if let (false, Some(owner)) = (confirm_overlap, booking.owner_id.as_deref()) {
-        let overlaps = app
-            .store
-            .overlapping_bookings(owner, &occurrences, Some(&booking.id))
-            .await?;
-        if !overlaps.is_empty() {
-            return Err(BookingError::Overlap(overlaps));
-        }
-    }
-    let code = valid.access_code.clone().unwrap_or_else(generate_code);
-    let new = new_booking(booking.owner_id.clone(), &valid, code, occurrences, lang);
+    let owner_id = booking.owner_id.clone();
+    let (new, now_secs) =
+        prepare(app, owner_id, Some(booking), input, lang, confirm_overlap).await?;
     let portal = &app.config.portal;
     let alloc = allocation(app, Some(booking.number.clone()));
     let updated = app
