@@ -270,16 +270,45 @@ async fn list(
     ))
 }
 
-/// The form page (new or edit) with what to show.
-#[allow(clippy::too_many_arguments)]
+/// The form (new or edit) with the messages of a failed submission, if any. `with_details`:
+/// whether the overlap warning may name the conflicting bookings (see [`conflicts`]).
+fn render_form(
+    lang: Lang,
+    action: &str,
+    csrf: &str,
+    values: &FormValues,
+    outcome: Option<&FormOutcome>,
+    with_details: bool,
+    is_edit: bool,
+) -> String {
+    let no_errors = FieldErrors::default();
+    let (errors, general_error, overlaps) = match outcome {
+        Some(o) => (
+            &o.errors,
+            o.general,
+            conflicts(lang, &o.overlaps, with_details),
+        ),
+        None => (&no_errors, None, Vec::new()),
+    };
+    form::render(&FormView {
+        lang,
+        action,
+        csrf,
+        values,
+        errors,
+        general_error,
+        conflicts: &overlaps,
+        is_edit,
+    })
+}
+
+/// The signed-in form page (new or edit), with the messages of a failed submission, if any.
 fn form_page(
     lang: Lang,
     nav: NavUser<'_>,
     action: &str,
     values: &FormValues,
-    errors: &FieldErrors,
-    general_error: Option<&str>,
-    conflicts: &[Conflict],
+    outcome: Option<&FormOutcome>,
     is_edit: bool,
 ) -> String {
     let s = t(lang);
@@ -291,16 +320,7 @@ fn form_page(
     let body = format!(
         "<h1>{}</h1>{}",
         html::esc(title),
-        form::render(&FormView {
-            lang,
-            action,
-            csrf: nav.csrf,
-            values,
-            errors,
-            general_error,
-            conflicts,
-            is_edit,
-        })
+        render_form(lang, action, nav.csrf, values, outcome, true, is_edit)
     );
     html::page(lang, title, Some(nav), &body)
 }
@@ -314,16 +334,7 @@ async fn new_form(
     let values = FormValues::defaults(&app.config.portal.time_zone, unix_now());
     html_response(
         StatusCode::OK,
-        form_page(
-            lang,
-            user.nav(),
-            "/conferences",
-            &values,
-            &FieldErrors::default(),
-            None,
-            &[],
-            false,
-        ),
+        form_page(lang, user.nav(), "/conferences", &values, None, false),
     )
 }
 
@@ -391,6 +402,24 @@ fn form_outcome(lang: Lang, e: BookingError) -> Result<FormOutcome, WebError> {
     }
 }
 
+/// The end of every form submission: 303 to `then` (given the saved booking) when it went
+/// through, else the page `show_again` renders with the form's messages, at the outcome's
+/// status; 404 and internal errors stay errors.
+fn submitted(
+    lang: Lang,
+    result: Result<Booking, BookingError>,
+    then: impl FnOnce(&Booking) -> String,
+    show_again: impl FnOnce(&FormOutcome) -> String,
+) -> Result<Response, WebError> {
+    match result {
+        Ok(booking) => Ok(Redirect::to(&then(&booking)).into_response()),
+        Err(e) => {
+            let outcome = form_outcome(lang, e)?;
+            Ok(html_response(outcome.status, show_again(&outcome)))
+        }
+    }
+}
+
 /// `POST /conferences`: book, or show the form again.
 async fn create(
     State(app): State<Arc<App>>,
@@ -403,25 +432,13 @@ async fn create(
     }
     let values = FormValues::from_form(&data);
     let confirm = data.checked("confirm_overlap");
-    match service::create(&app, &user.user, &values.to_input(), lang, confirm).await {
-        Ok(booking) => Ok(Redirect::to(&format!("/conferences/{}", booking.id)).into_response()),
-        Err(e) => {
-            let o = form_outcome(lang, e)?;
-            Ok(html_response(
-                o.status,
-                form_page(
-                    lang,
-                    user.nav(),
-                    "/conferences",
-                    &values,
-                    &o.errors,
-                    o.general,
-                    &conflicts(lang, &o.overlaps, true),
-                    false,
-                ),
-            ))
-        }
-    }
+    let result = service::create(&app, &user.user, &values.to_input(), lang, confirm).await;
+    submitted(
+        lang,
+        result,
+        |b| format!("/conferences/{}", b.id),
+        |o| form_page(lang, user.nav(), "/conferences", &values, Some(o), false),
+    )
 }
 
 /// `POST /conferences/instant`: one click, then the sheet.
@@ -509,9 +526,7 @@ async fn edit_form(
             user.nav(),
             &format!("/conferences/{}/edit", booking.id),
             &values,
-            &FieldErrors::default(),
             None,
-            &[],
             true,
         ),
     ))
@@ -531,25 +546,14 @@ async fn update(
     let booking = my_booking(&app, &user, &id, lang).await?;
     let values = FormValues::from_form(&data);
     let confirm = data.checked("confirm_overlap");
-    match service::update(&app, &booking, &values.to_input(), lang, confirm).await {
-        Ok(b) => Ok(Redirect::to(&format!("/conferences/{}", b.id)).into_response()),
-        Err(e) => {
-            let o = form_outcome(lang, e)?;
-            Ok(html_response(
-                o.status,
-                form_page(
-                    lang,
-                    user.nav(),
-                    &format!("/conferences/{}/edit", booking.id),
-                    &values,
-                    &o.errors,
-                    o.general,
-                    &conflicts(lang, &o.overlaps, true),
-                    true,
-                ),
-            ))
-        }
-    }
+    let result = service::update(&app, &booking, &values.to_input(), lang, confirm).await;
+    let action = format!("/conferences/{}/edit", booking.id);
+    submitted(
+        lang,
+        result,
+        |b| format!("/conferences/{}", b.id),
+        |o| form_page(lang, user.nav(), &action, &values, Some(o), true),
+    )
 }
 
 /// `POST /conferences/{id}/cancel`.
@@ -650,8 +654,8 @@ async fn by_token(app: &App, token: &str, lang: Lang) -> Result<Booking, WebErro
 
 /// What the private-link page shows below its sheet.
 struct TokenForm<'a> {
-    values: FormValues,
-    outcome: Option<FormOutcome>,
+    values: &'a FormValues,
+    outcome: Option<&'a FormOutcome>,
     csrf: &'a str,
 }
 
@@ -684,24 +688,20 @@ fn token_page_html(
         },
     ));
     if booking.cancelled_at.is_none() {
-        let no_errors = FieldErrors::default();
-        let (errors, general, overlaps) = match &f.outcome {
-            Some(o) => (&o.errors, o.general, conflicts(lang, &o.overlaps, false)),
-            None => (&no_errors, None, Vec::new()),
-        };
+        // A link holder is not the organiser: the overlap warning gives times, not other titles.
+        let form = render_form(
+            lang,
+            &format!("/m/{token}"),
+            f.csrf,
+            f.values,
+            f.outcome,
+            false,
+            true,
+        );
         body.push_str(&format!(
             r#"<section class="noprint" aria-labelledby="edit-title"><h2 id="edit-title">{}</h2>{}</section>"#,
             html::esc(s.token_edit_title),
-            form::render(&FormView {
-                lang,
-                action: &format!("/m/{token}"),
-                csrf: f.csrf,
-                values: &f.values,
-                errors,
-                general_error: general,
-                conflicts: &overlaps,
-                is_edit: true,
-            })
+            form
         ));
     }
     html::page(lang, &booking.title, None, &body)
@@ -722,7 +722,7 @@ async fn token_page(
         &booking,
         &token,
         &TokenForm {
-            values: FormValues::from_input(&service::input_of(&booking)),
+            values: &FormValues::from_input(&service::input_of(&booking)),
             outcome: None,
             csrf: &csrf,
         },
@@ -748,26 +748,21 @@ async fn token_update(
     }
     let values = FormValues::from_form(&data);
     let confirm = data.checked("confirm_overlap");
-    match service::update(&app, &booking, &values.to_input(), lang, confirm).await {
-        Ok(_) => Ok(Redirect::to(&format!("/m/{token}")).into_response()),
-        Err(e) => {
-            let outcome = form_outcome(lang, e)?;
-            let status = outcome.status;
-            let csrf = data.text("csrf");
-            let page = token_page_html(
-                &app,
-                lang,
-                &booking,
-                &token,
-                &TokenForm {
-                    values,
-                    outcome: Some(outcome),
-                    csrf: &csrf,
-                },
-            );
-            Ok(html_response(status, page))
-        }
-    }
+    let result = service::update(&app, &booking, &values.to_input(), lang, confirm).await;
+    let csrf = data.text("csrf");
+    submitted(
+        lang,
+        result,
+        |_| format!("/m/{token}"),
+        |o| {
+            let f = TokenForm {
+                values: &values,
+                outcome: Some(o),
+                csrf: &csrf,
+            };
+            token_page_html(&app, lang, &booking, &token, &f)
+        },
+    )
 }
 
 /// `POST /m/{token}/cancel`.
