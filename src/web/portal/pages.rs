@@ -195,6 +195,31 @@ fn row(out: &mut String, label: &str, id: &str, value: &str, suffix: &str, look:
     );
 }
 
+/// A sheet row of several numbers, one a line. The first has the id the contract names
+/// (`base`); the others are numbered after it (`base-2`, …), since ids are unique in a page.
+fn numbers_row(out: &mut String, label: &str, base: &str, numbers: &[String]) {
+    let mut cell = String::new();
+    for (i, number) in numbers.iter().enumerate() {
+        let id = if i == 0 {
+            base.to_string()
+        } else {
+            format!("{base}-{}", i + 1)
+        };
+        let _ = write!(
+            cell,
+            r#"{}<span class="value mono" id="{id}">{}</span>"#,
+            if i > 0 { "<br>" } else { "" },
+            esc(number)
+        );
+    }
+    let _ = write!(
+        out,
+        r#"<tr><th scope="row">{}</th><td>{}</td></tr>"#,
+        esc(label),
+        cell
+    );
+}
+
 /// The connection sheet of `booking` with its actions, and its text for copy-paste.
 pub fn sheet(lang: Lang, booking: &Booking, sheet: &Sheet, actions: &SheetActions<'_>) -> String {
     let s = t(lang);
@@ -259,48 +284,9 @@ pub fn sheet(lang: Lang, booking: &Booking, sheet: &Sheet, actions: &SheetAction
             "<h2>{}</h2><table class=\"sheet\">",
             esc(s.sheet_phone)
         );
-        // The first number has the id the contract names; the others are numbered after it
-        // (ids are unique in a page).
-        let numbered = |base: &str, i: usize| {
-            if i == 0 {
-                base.to_string()
-            } else {
-                format!("{base}-{}", i + 1)
-            }
-        };
-        let mut phones = String::new();
-        for (i, phone) in sheet.phone_numbers.iter().enumerate() {
-            let _ = write!(
-                phones,
-                r#"{}<span class="value mono" id="{}">{}</span>"#,
-                if i > 0 { "<br>" } else { "" },
-                numbered("phone", i),
-                esc(phone)
-            );
-        }
-        let _ = write!(
-            out,
-            r#"<tr><th scope="row">{}</th><td>{}</td></tr>"#,
-            esc(s.s_phone),
-            phones
-        );
+        numbers_row(&mut out, s.s_phone, "phone", &sheet.phone_numbers);
         if !sheet.gds.is_empty() {
-            let mut gds = String::new();
-            for (i, g) in sheet.gds.iter().enumerate() {
-                let _ = write!(
-                    gds,
-                    r#"{}<span class="value mono" id="{}">{}</span>"#,
-                    if i > 0 { "<br>" } else { "" },
-                    numbered("gds", i),
-                    esc(g)
-                );
-            }
-            let _ = write!(
-                out,
-                r#"<tr><th scope="row">{}</th><td>{}</td></tr>"#,
-                esc(s.s_gds),
-                gds
-            );
+            numbers_row(&mut out, s.s_gds, "gds", &sheet.gds);
         }
         out.push_str("</table>");
     }
