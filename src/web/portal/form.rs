@@ -213,6 +213,70 @@ fn invalid_class(errors: &FieldErrors, field: Field) -> &'static str {
     }
 }
 
+/// A field with its label, its control, its error and its hint. The label, the control and the
+/// hint (`hint-NAME`) take the field's name; `control` gets the `aria-*` attributes to end its
+/// opening tag with.
+fn hinted_field(
+    out: &mut String,
+    errors: &FieldErrors,
+    field: Field,
+    label: &str,
+    hint: &str,
+    control: impl FnOnce(&str) -> String,
+) {
+    let name = field.name();
+    let aria = described(errors, field, Some(&format!("hint-{name}")));
+    let _ = write!(
+        out,
+        r#"<div class="field{}"><label for="{name}">{}</label>{}"#,
+        invalid_class(errors, field),
+        esc(label),
+        control(&aria)
+    );
+    error_of(out, errors, field);
+    let _ = write!(
+        out,
+        r#"<span class="hint" id="hint-{name}">{}</span></div>"#,
+        esc(hint)
+    );
+}
+
+/// A select's options, `current` selected. A value that is none of them (a hand-made request)
+/// is still shown back, first and selected. An option whose label is its value carries no
+/// `value` attribute: the time zone list is long.
+fn options(out: &mut String, current: &str, choices: &[(String, String)]) {
+    if !choices.iter().any(|(value, _)| value == current) {
+        let _ = write!(
+            out,
+            r#"<option value="{0}" selected>{0}</option>"#,
+            esc(current)
+        );
+    }
+    for (value, label) in choices {
+        let selected = if value == current { " selected" } else { "" };
+        if value == label {
+            let _ = write!(out, r#"<option{selected}>{}</option>"#, esc(label));
+        } else {
+            let _ = write!(
+                out,
+                r#"<option value="{}"{selected}>{}</option>"#,
+                esc(value),
+                esc(label)
+            );
+        }
+    }
+}
+
+/// A radio button or checkbox (`input_type`) with its label after it.
+fn choice(out: &mut String, input_type: &str, name: &str, value: &str, checked: bool, label: &str) {
+    let checked = if checked { " checked" } else { "" };
+    let _ = write!(
+        out,
+        r#"<label><input type="{input_type}" name="{name}" value="{value}"{checked}> {}</label>"#,
+        esc(label)
+    );
+}
+
 /// `HH:MM` of a number of minutes.
 pub fn hhmm(minutes: i64) -> String {
     format!("{:02}:{:02}", minutes / 60, minutes % 60)
@@ -272,34 +336,31 @@ pub fn render(v: &FormView<'_>) -> String {
 
     // What.
     let _ = write!(out, "<fieldset><legend>{}</legend>", esc(s.legend_what));
-    let _ = write!(
-        out,
-        r#"<div class="field{}"><label for="title">{}</label><input type="text" id="title" name="title" value="{}" maxlength="24" autocomplete="off"{}>"#,
-        invalid_class(e, Field::Title),
-        esc(s.f_title),
-        esc(&val.title),
-        described(e, Field::Title, Some("hint-title")),
+    hinted_field(
+        &mut out,
+        e,
+        Field::Title,
+        s.f_title,
+        s.f_title_hint,
+        |aria| {
+            format!(
+                r#"<input type="text" id="title" name="title" value="{}" maxlength="24" autocomplete="off"{aria}>"#,
+                esc(&val.title)
+            )
+        },
     );
-    error_of(&mut out, e, Field::Title);
-    let _ = write!(
-        out,
-        r#"<span class="hint" id="hint-title">{}</span></div>"#,
-        esc(s.f_title_hint)
-    );
-
-    let _ = write!(
-        out,
-        r#"<div class="field{}"><label for="access_code">{}</label><input type="text" id="access_code" name="access_code" value="{}" inputmode="numeric" maxlength="4" size="6" autocomplete="off"{}>"#,
-        invalid_class(e, Field::AccessCode),
-        esc(s.f_access_code),
-        esc(&val.access_code),
-        described(e, Field::AccessCode, Some("hint-access_code")),
-    );
-    error_of(&mut out, e, Field::AccessCode);
-    let _ = write!(
-        out,
-        r#"<span class="hint" id="hint-access_code">{}</span></div>"#,
-        esc(s.f_access_code_hint)
+    hinted_field(
+        &mut out,
+        e,
+        Field::AccessCode,
+        s.f_access_code,
+        s.f_access_code_hint,
+        |aria| {
+            format!(
+                r#"<input type="text" id="access_code" name="access_code" value="{}" inputmode="numeric" maxlength="4" size="6" autocomplete="off"{aria}>"#,
+                esc(&val.access_code)
+            )
+        },
     );
 
     let _ = write!(
@@ -310,45 +371,38 @@ pub fn render(v: &FormView<'_>) -> String {
         esc(s.f_kind)
     );
     for (value, label) in [("audio", s.kind_audio), ("video", s.kind_video)] {
-        let checked = if val.kind == value { " checked" } else { "" };
-        let _ = write!(
-            out,
-            r#"<label><input type="radio" name="kind" value="{value}"{checked}> {}</label>"#,
-            esc(label)
-        );
+        choice(&mut out, "radio", "kind", value, val.kind == value, label);
     }
     error_of(&mut out, e, Field::Kind);
     out.push_str("</fieldset>");
 
-    let _ = write!(
-        out,
-        r#"<div class="field{}"><label for="capacity">{}</label><input type="number" id="capacity" name="capacity" value="{}" min="2" max="20" step="1"{}>"#,
-        invalid_class(e, Field::Capacity),
-        esc(s.f_capacity),
-        esc(&val.capacity),
-        described(e, Field::Capacity, Some("hint-capacity")),
+    hinted_field(
+        &mut out,
+        e,
+        Field::Capacity,
+        s.f_capacity,
+        s.f_capacity_hint,
+        |aria| {
+            format!(
+                r#"<input type="number" id="capacity" name="capacity" value="{}" min="2" max="20" step="1"{aria}>"#,
+                esc(&val.capacity)
+            )
+        },
     );
-    error_of(&mut out, e, Field::Capacity);
-    let _ = write!(
-        out,
-        r#"<span class="hint" id="hint-capacity">{}</span></div>"#,
-        esc(s.f_capacity_hint)
+    hinted_field(
+        &mut out,
+        e,
+        Field::Comment,
+        s.f_comment,
+        s.f_comment_hint,
+        |aria| {
+            format!(
+                r#"<textarea id="comment" name="comment" rows="3"{aria}>{}</textarea>"#,
+                esc(&val.comment)
+            )
+        },
     );
-
-    let _ = write!(
-        out,
-        r#"<div class="field{}"><label for="comment">{}</label><textarea id="comment" name="comment" rows="3"{}>{}</textarea>"#,
-        invalid_class(e, Field::Comment),
-        esc(s.f_comment),
-        described(e, Field::Comment, Some("hint-comment")),
-        esc(&val.comment),
-    );
-    error_of(&mut out, e, Field::Comment);
-    let _ = write!(
-        out,
-        r#"<span class="hint" id="hint-comment">{}</span></div></fieldset>"#,
-        esc(s.f_comment_hint)
-    );
+    out.push_str("</fieldset>");
 
     // When.
     let _ = write!(out, "<fieldset><legend>{}</legend>", esc(s.legend_when));
@@ -375,23 +429,11 @@ pub fn render(v: &FormView<'_>) -> String {
         esc(s.f_time_zone),
         described(e, Field::TimeZone, None),
     );
-    let zones = tz::zone_names();
-    // A value that is not in the list (a hand-made request) is still shown back, selected.
-    if !zones.contains(&val.time_zone) {
-        let _ = write!(
-            out,
-            r#"<option value="{0}" selected>{0}</option>"#,
-            esc(&val.time_zone)
-        );
-    }
-    for zone in &zones {
-        let selected = if *zone == val.time_zone {
-            " selected"
-        } else {
-            ""
-        };
-        let _ = write!(out, r#"<option{selected}>{}</option>"#, esc(zone));
-    }
+    let zones: Vec<(String, String)> = tz::zone_names()
+        .into_iter()
+        .map(|zone| (zone.clone(), zone))
+        .collect();
+    options(&mut out, &val.time_zone, &zones);
     out.push_str("</select>");
     error_of(&mut out, e, Field::TimeZone);
     out.push_str("</div></div>");
@@ -409,25 +451,11 @@ pub fn render(v: &FormView<'_>) -> String {
         esc(s.f_duration),
         described(e, Field::Duration, None),
     );
-    let durations: Vec<i64> = (30..=480).step_by(15).collect();
-    if !durations
-        .iter()
-        .any(|d| d.to_string() == val.duration_minutes)
-    {
-        let _ = write!(
-            out,
-            r#"<option value="{0}" selected>{0}</option>"#,
-            esc(&val.duration_minutes)
-        );
-    }
-    for d in durations {
-        let selected = if d.to_string() == val.duration_minutes {
-            " selected"
-        } else {
-            ""
-        };
-        let _ = write!(out, r#"<option value="{d}"{selected}>{}</option>"#, hhmm(d));
-    }
+    let durations: Vec<(String, String)> = (30..=480)
+        .step_by(15)
+        .map(|d| (d.to_string(), hhmm(d)))
+        .collect();
+    options(&mut out, &val.duration_minutes, &durations);
     out.push_str("</select>");
     error_of(&mut out, e, Field::Duration);
     out.push_str("</div>");
@@ -441,16 +469,8 @@ pub fn render(v: &FormView<'_>) -> String {
         esc(s.f_recurrence_hint),
     );
     for (value, label) in WEEKDAYS.iter().zip(s.weekdays) {
-        let checked = if val.weekdays.iter().any(|w| w == value) {
-            " checked"
-        } else {
-            ""
-        };
-        let _ = write!(
-            out,
-            r#"<label><input type="checkbox" name="weekdays" value="{value}"{checked}> {}</label>"#,
-            esc(label)
-        );
+        let checked = val.weekdays.iter().any(|w| w == value);
+        choice(&mut out, "checkbox", "weekdays", value, checked, label);
     }
     let _ = write!(
         out,
@@ -463,20 +483,20 @@ pub fn render(v: &FormView<'_>) -> String {
 
     // Who.
     let _ = write!(out, "<fieldset><legend>{}</legend>", esc(s.legend_who));
-    let _ = write!(
-        out,
-        r#"<div class="field{}"><label for="recipients">{}</label><textarea id="recipients" name="recipients" rows="4" autocomplete="off"{}>{}</textarea>"#,
-        invalid_class(e, Field::Recipients),
-        esc(s.f_recipients),
-        described(e, Field::Recipients, Some("hint-recipients")),
-        esc(&val.recipients),
+    hinted_field(
+        &mut out,
+        e,
+        Field::Recipients,
+        s.f_recipients,
+        s.f_recipients_hint,
+        |aria| {
+            format!(
+                r#"<textarea id="recipients" name="recipients" rows="4" autocomplete="off"{aria}>{}</textarea>"#,
+                esc(&val.recipients)
+            )
+        },
     );
-    error_of(&mut out, e, Field::Recipients);
-    let _ = write!(
-        out,
-        r#"<span class="hint" id="hint-recipients">{}</span></div></fieldset>"#,
-        esc(s.f_recipients_hint)
-    );
+    out.push_str("</fieldset>");
 
     out.push_str(r#"<div class="actions">"#);
     if !v.conflicts.is_empty() {
