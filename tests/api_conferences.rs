@@ -98,6 +98,56 @@ impl Api {
             body,
         }
     }
+
+    /// `GET path`.
+    async fn get(&self, path: &str, auth: Auth<'_>) -> Answer {
+        self.send(Method::GET, path, auth, None).await
+    }
+
+    /// `GET /api/conferences`.
+    async fn list(&self, auth: Auth<'_>) -> Answer {
+        self.get("/api/conferences", auth).await
+    }
+
+    /// `POST /api/conferences` with `body`.
+    async fn create(&self, auth: Auth<'_>, body: &Value) -> Answer {
+        self.send(Method::POST, "/api/conferences", auth, Some(body))
+            .await
+    }
+
+    /// A `POST /api/conferences` that must succeed: the booking it returns.
+    async fn book(&self, auth: Auth<'_>, body: &Value) -> Value {
+        let a = self.create(auth, body).await;
+        assert_eq!(a.status, StatusCode::CREATED, "{}", a.body);
+        a.body
+    }
+
+    /// `PUT /api/conferences/{id}` with `body`.
+    async fn replace(&self, id: &str, auth: Auth<'_>, body: &Value) -> Answer {
+        self.send(Method::PUT, &conference(id), auth, Some(body))
+            .await
+    }
+
+    /// `DELETE /api/conferences/{id}`.
+    async fn cancel(&self, id: &str, auth: Auth<'_>) -> Answer {
+        self.send(Method::DELETE, &conference(id), auth, None).await
+    }
+}
+
+/// The API path of one booking.
+fn conference(id: &str) -> String {
+    format!("/api/conferences/{id}")
+}
+
+/// The organiser most tests act as (see [`with_alice`]).
+const ALICE: Auth<'static> = Auth::Basic("alice", "pw-alice");
+
+/// A bridge with the account [`ALICE`] signs in as, and a client for it.
+async fn with_alice() -> (TestBridge, Api) {
+    let b = TestBridge::start().await;
+    let api = Api::new(&b);
+    add_user(&b, "alice", "pw-alice", false).await;
+    (b, api)
 }
 
 /// Create an account with `password`.
@@ -190,7 +240,7 @@ async fn requests_without_valid_credentials_get_401() {
             ("unknown token", Auth::Bearer("not-a-token")),
         ];
         for (what, auth) in cases {
-            let a = api.send(Method::GET, "/api/conferences", auth, None).await;
+            let a = api.list(auth).await;
             assert_eq!(a.status, StatusCode::UNAUTHORIZED, "{what}");
             assert_eq!(
                 a.headers
@@ -202,26 +252,13 @@ async fn requests_without_valid_credentials_get_401() {
             assert_eq!(a.body, json!({"error": "unauthorized"}), "{what}");
         }
         // A refused write changes nothing.
-        let a = api
-            .send(
-                Method::POST,
-                "/api/conferences",
-                Auth::Basic("alice", "wrong"),
-                Some(&booking("Sneaky", &local_start(2, "10:00"))),
-            )
-            .await;
+        let sneaky = booking("Sneaky", &local_start(2, "10:00"));
+        let a = api.create(Auth::Basic("alice", "wrong"), &sneaky).await;
         assert_eq!(a.status, StatusCode::UNAUTHORIZED);
         assert!(b.store.bookings(None).await.unwrap().is_empty());
         assert!(b.metric("pont_logins_failed_total").await >= 4.0);
 
-        let a = api
-            .send(
-                Method::GET,
-                "/api/conferences",
-                Auth::Basic("alice", "correct horse"),
-                None,
-            )
-            .await;
+        let a = api.list(Auth::Basic("alice", "correct horse")).await;
         assert_eq!(a.status, StatusCode::OK);
         assert_eq!(a.body, json!([]));
     })
@@ -237,14 +274,7 @@ async fn repeated_wrong_passwords_are_rate_limited() {
 
         let mut refused = None;
         for attempt in 1..=10 {
-            let a = api
-                .send(
-                    Method::GET,
-                    "/api/conferences",
-                    Auth::Basic("alice", "guess"),
-                    None,
-                )
-                .await;
+            let a = api.list(Auth::Basic("alice", "guess")).await;
             if a.status == StatusCode::TOO_MANY_REQUESTS {
                 refused = Some((attempt, a));
                 break;
@@ -256,14 +286,7 @@ async fn repeated_wrong_passwords_are_rate_limited() {
         let retry: u64 = a.headers["retry-after"].to_str().unwrap().parse().unwrap();
         assert!(retry > 0);
         // Even the right password waits now: the limit protects the account.
-        let a = api
-            .send(
-                Method::GET,
-                "/api/conferences",
-                Auth::Basic("alice", "correct horse"),
-                None,
-            )
-            .await;
+        let a = api.list(Auth::Basic("alice", "correct horse")).await;
         assert_eq!(a.status, StatusCode::TOO_MANY_REQUESTS);
         assert!(b.metric("pont_logins_refused_total").await >= 2.0);
     })
@@ -273,27 +296,14 @@ async fn repeated_wrong_passwords_are_rate_limited() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn book_read_replace_and_cancel() {
     run(async {
-        let b = TestBridge::start().await;
-        let api = Api::new(&b);
-        add_user(&b, "alice", "pw-alice", false).await;
-        let alice = Auth::Basic("alice", "pw-alice");
+        let (b, api) = with_alice().await;
         let start = local_start(3, "10:00");
 
-        let a = api
-            .send(
-                Method::POST,
-                "/api/conferences",
-                alice,
-                Some(&booking("Weekly sync", &start)),
-            )
-            .await;
+        let a = api.create(ALICE, &booking("Weekly sync", &start)).await;
         assert_eq!(a.status, StatusCode::CREATED, "{}", a.body);
         let c = a.body;
         let id = c["id"].as_str().unwrap().to_string();
-        assert_eq!(
-            a.headers["location"].to_str().unwrap(),
-            format!("/api/conferences/{id}")
-        );
+        assert_eq!(a.headers["location"].to_str().unwrap(), conference(&id));
         let number = c["number"].as_str().unwrap();
         assert!(
             number.len() == 6 && number.bytes().all(|d| d.is_ascii_digit()),
@@ -334,9 +344,7 @@ async fn book_read_replace_and_cancel() {
         );
         assert_eq!(b.metric("pont_bookings_created_total").await, 1.0);
 
-        let a = api
-            .send(Method::GET, &format!("/api/conferences/{id}"), alice, None)
-            .await;
+        let a = api.get(&conference(&id), ALICE).await;
         assert_eq!(a.status, StatusCode::OK);
         assert_eq!(a.body, c, "GET shows what POST returned");
 
@@ -346,14 +354,7 @@ async fn book_read_replace_and_cancel() {
         change["kind"] = json!("video");
         change["comment"] = Value::Null;
         change["recipients"] = json!(["bob@example.org"]);
-        let a = api
-            .send(
-                Method::PUT,
-                &format!("/api/conferences/{id}"),
-                alice,
-                Some(&change),
-            )
-            .await;
+        let a = api.replace(&id, ALICE, &change).await;
         assert_eq!(a.status, StatusCode::OK, "{}", a.body);
         let u = a.body;
         assert_eq!(u["id"], c["id"]);
@@ -369,19 +370,10 @@ async fn book_read_replace_and_cancel() {
         assert_eq!(u["number"], c["number"]);
         assert_eq!(u["access_code"], c["access_code"]);
 
-        let a = api
-            .send(
-                Method::DELETE,
-                &format!("/api/conferences/{id}"),
-                alice,
-                None,
-            )
-            .await;
+        let a = api.cancel(&id, ALICE).await;
         assert_eq!(a.status, StatusCode::NO_CONTENT);
         assert_eq!(a.body, Value::Null);
-        let a = api
-            .send(Method::GET, &format!("/api/conferences/{id}"), alice, None)
-            .await;
+        let a = api.get(&conference(&id), ALICE).await;
         assert_eq!(a.status, StatusCode::OK);
         assert_eq!(a.body["cancelled"], true);
         assert_eq!(a.body["occurrences"], json!([]));
@@ -403,26 +395,12 @@ async fn book_read_replace_and_cancel() {
         assert!(sent("bob@example.org", "REQUEST"), "{mails:#?}");
         assert!(sent("bob@example.org", "CANCEL"), "{mails:#?}");
         // A cancelled booking can be neither cancelled again nor changed.
-        let a = api
-            .send(
-                Method::DELETE,
-                &format!("/api/conferences/{id}"),
-                alice,
-                None,
-            )
-            .await;
+        let a = api.cancel(&id, ALICE).await;
         assert_eq!(a.status, StatusCode::NOT_FOUND);
-        let a = api
-            .send(
-                Method::PUT,
-                &format!("/api/conferences/{id}"),
-                alice,
-                Some(&change),
-            )
-            .await;
+        let a = api.replace(&id, ALICE, &change).await;
         assert_eq!(a.status, StatusCode::NOT_FOUND);
         // Still listed, as cancelled.
-        let a = api.send(Method::GET, "/api/conferences", alice, None).await;
+        let a = api.list(ALICE).await;
         assert_eq!(a.body.as_array().unwrap().len(), 1);
         assert_eq!(a.body[0]["cancelled"], true);
     })
@@ -432,10 +410,7 @@ async fn book_read_replace_and_cancel() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn validation_failures_name_every_field() {
     run(async {
-        let b = TestBridge::start().await;
-        let api = Api::new(&b);
-        add_user(&b, "alice", "pw-alice", false).await;
-        let alice = Auth::Basic("alice", "pw-alice");
+        let (b, api) = with_alice().await;
 
         let bad = json!({
             "title": "A title far longer than twenty-four characters",
@@ -446,9 +421,7 @@ async fn validation_failures_name_every_field() {
             "capacity": 50,
             "recipients": ["ada@example.org", "not an address"],
         });
-        let a = api
-            .send(Method::POST, "/api/conferences", alice, Some(&bad))
-            .await;
+        let a = api.create(ALICE, &bad).await;
         assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", a.body);
         assert_eq!(
             error_fields(&a.body),
@@ -468,7 +441,7 @@ async fn validation_failures_name_every_field() {
             .send_raw(
                 Method::POST,
                 "/api/conferences",
-                alice,
+                ALICE,
                 Some(bad.to_string()),
                 Some("fr-FR,fr;q=0.9"),
             )
@@ -483,9 +456,7 @@ async fn validation_failures_name_every_field() {
         typed["duration_minutes"] = json!(5);
         typed["capacty"] = json!(3);
         typed["recurrence"] = json!("weekly");
-        let a = api
-            .send(Method::POST, "/api/conferences", alice, Some(&typed))
-            .await;
+        let a = api.create(ALICE, &typed).await;
         assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", a.body);
         assert_eq!(
             error_fields(&a.body),
@@ -500,7 +471,7 @@ async fn validation_failures_name_every_field() {
                 .send_raw(
                     Method::POST,
                     "/api/conferences",
-                    alice,
+                    ALICE,
                     Some(body.to_string()),
                     None,
                 )
@@ -511,9 +482,7 @@ async fn validation_failures_name_every_field() {
 
         // A start in the past is a rule violation on `start`.
         let past = booking("Past", &local_start(-1, "10:00"));
-        let a = api
-            .send(Method::POST, "/api/conferences", alice, Some(&past))
-            .await;
+        let a = api.create(ALICE, &past).await;
         assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(error_fields(&a.body), ["start"]);
 
@@ -526,39 +495,25 @@ async fn validation_failures_name_every_field() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_overlap_needs_confirmation() {
     run(async {
-        let b = TestBridge::start().await;
-        let api = Api::new(&b);
-        add_user(&b, "alice", "pw-alice", false).await;
-        let alice = Auth::Basic("alice", "pw-alice");
+        let (b, api) = with_alice().await;
 
         let first = api
-            .send(
-                Method::POST,
-                "/api/conferences",
-                alice,
-                Some(&booking("First", &local_start(4, "10:00"))),
-            )
+            .book(ALICE, &booking("First", &local_start(4, "10:00")))
             .await;
-        assert_eq!(first.status, StatusCode::CREATED);
         // Half an hour later, while the first still runs.
         let mut second = booking("Second", &local_start(4, "10:30"));
-        let a = api
-            .send(Method::POST, "/api/conferences", alice, Some(&second))
-            .await;
+        let a = api.create(ALICE, &second).await;
         assert_eq!(a.status, StatusCode::CONFLICT, "{}", a.body);
         assert_eq!(
             a.body,
-            json!({"error": "overlap", "conflicts": [first.body["id"]]})
+            json!({"error": "overlap", "conflicts": [first["id"]]})
         );
         assert_eq!(b.store.bookings(None).await.unwrap().len(), 1);
 
         second["confirm_overlap"] = json!(true);
-        let a = api
-            .send(Method::POST, "/api/conferences", alice, Some(&second))
-            .await;
-        assert_eq!(a.status, StatusCode::CREATED, "{}", a.body);
+        let confirmed = api.book(ALICE, &second).await;
         assert_ne!(
-            a.body["number"], first.body["number"],
+            confirmed["number"], first["number"],
             "conferences at overlapping times get different numbers"
         );
     })
@@ -568,45 +523,20 @@ async fn an_overlap_needs_confirmation() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn organisers_see_only_their_own_and_a_super_admin_sees_all() {
     run(async {
-        let b = TestBridge::start().await;
-        let api = Api::new(&b);
-        add_user(&b, "alice", "pw-alice", false).await;
+        let (b, api) = with_alice().await;
         add_user(&b, "bob", "pw-bob", false).await;
         add_user(&b, "root", "pw-root", true).await;
-        let (alice, bob, root) = (
-            Auth::Basic("alice", "pw-alice"),
-            Auth::Basic("bob", "pw-bob"),
-            Auth::Basic("root", "pw-root"),
-        );
+        let (bob, root) = (Auth::Basic("bob", "pw-bob"), Auth::Basic("root", "pw-root"));
         let start = local_start(5, "14:00");
 
-        let a = api
-            .send(
-                Method::POST,
-                "/api/conferences",
-                alice,
-                Some(&booking("Alice planning", &start)),
-            )
-            .await;
-        assert_eq!(a.status, StatusCode::CREATED);
-        let alice_id = a.body["id"].as_str().unwrap().to_string();
-        let a = api
-            .send(
-                Method::POST,
-                "/api/conferences",
-                bob,
-                Some(&booking("Bob planning", &start)),
-            )
-            .await;
-        assert_eq!(
-            a.status,
-            StatusCode::CREATED,
-            "another organiser: no overlap"
-        );
-        let bob_id = a.body["id"].as_str().unwrap().to_string();
+        let c = api.book(ALICE, &booking("Alice planning", &start)).await;
+        let alice_id = c["id"].as_str().unwrap().to_string();
+        // Another organiser at the same time: no overlap (`book` checks the 201).
+        let c = api.book(bob, &booking("Bob planning", &start)).await;
+        let bob_id = c["id"].as_str().unwrap().to_string();
 
         // Bob cannot see, change or cancel Alice's booking: it looks like no booking at all.
-        let path = format!("/api/conferences/{alice_id}");
+        let path = conference(&alice_id);
         for (method, body) in [
             (Method::GET, None),
             (Method::PUT, Some(booking("Hijacked", &start))),
@@ -616,9 +546,7 @@ async fn organisers_see_only_their_own_and_a_super_admin_sees_all() {
             assert_eq!(a.status, StatusCode::NOT_FOUND, "{method}");
             assert_eq!(a.body, json!({"error": "not found"}));
         }
-        let a = api
-            .send(Method::GET, "/api/conferences/no-such-id", bob, None)
-            .await;
+        let a = api.get(&conference("no-such-id"), bob).await;
         assert_eq!(a.status, StatusCode::NOT_FOUND);
 
         let ids = |body: &Value| -> Vec<String> {
@@ -631,26 +559,21 @@ async fn organisers_see_only_their_own_and_a_super_admin_sees_all() {
             v.sort();
             v
         };
-        let a = api.send(Method::GET, "/api/conferences", bob, None).await;
+        let a = api.list(bob).await;
         assert_eq!(ids(&a.body), std::slice::from_ref(&bob_id));
-        let a = api.send(Method::GET, "/api/conferences", alice, None).await;
+        let a = api.list(ALICE).await;
         assert_eq!(ids(&a.body), std::slice::from_ref(&alice_id));
-        let a = api.send(Method::GET, "/api/conferences", root, None).await;
+        let a = api.list(root).await;
         let mut both = vec![alice_id.clone(), bob_id];
         both.sort();
         assert_eq!(ids(&a.body), both);
 
         // The super-admin may read and change anyone's booking.
-        let a = api.send(Method::GET, &path, root, None).await;
+        let a = api.get(&path, root).await;
         assert_eq!(a.status, StatusCode::OK);
         assert_eq!(a.body["title"], "Alice planning");
         let a = api
-            .send(
-                Method::PUT,
-                &path,
-                root,
-                Some(&booking("Fixed by root", &start)),
-            )
+            .replace(&alice_id, root, &booking("Fixed by root", &start))
             .await;
         assert_eq!(a.status, StatusCode::OK, "{}", a.body);
         assert_eq!(a.body["title"], "Fixed by root");
@@ -661,10 +584,7 @@ async fn organisers_see_only_their_own_and_a_super_admin_sees_all() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_recurrence_books_one_occurrence_per_day_under_one_number() {
     run(async {
-        let b = TestBridge::start().await;
-        let api = Api::new(&b);
-        add_user(&b, "alice", "pw-alice", false).await;
-        let alice = Auth::Basic("alice", "pw-alice");
+        let (b, api) = with_alice().await;
 
         // Two weeks of Mondays, Wednesdays and Fridays from next Monday: 6 days. (The start day
         // itself is always an occurrence, so it is a Monday here.)
@@ -674,11 +594,7 @@ async fn a_recurrence_books_one_occurrence_per_day_under_one_number() {
         let mut body = booking("Standup", &start);
         body["duration_minutes"] = json!(30);
         body["recurrence"] = json!({"weekdays": ["mon", "wed", "fri"], "until": until});
-        let a = api
-            .send(Method::POST, "/api/conferences", alice, Some(&body))
-            .await;
-        assert_eq!(a.status, StatusCode::CREATED, "{}", a.body);
-        let c = a.body;
+        let c = api.book(ALICE, &body).await;
         assert_eq!(
             c["recurrence"],
             json!({"weekdays": ["mon", "wed", "fri"], "until": until})
@@ -722,37 +638,22 @@ async fn a_bearer_token_authenticates() {
         let alice = add_user(&b, "alice", "pw-alice", false).await;
         let token = add_token(&b, &alice).await;
 
-        let a = api
-            .send(
-                Method::POST,
-                "/api/conferences",
-                Auth::Bearer(&token),
-                Some(&booking("By token", &local_start(2, "16:00"))),
-            )
-            .await;
-        assert_eq!(a.status, StatusCode::CREATED, "{}", a.body);
-        let a = api
-            .send(Method::GET, "/api/conferences", Auth::Bearer(&token), None)
-            .await;
+        api.book(
+            Auth::Bearer(&token),
+            &booking("By token", &local_start(2, "16:00")),
+        )
+        .await;
+        let a = api.list(Auth::Bearer(&token)).await;
         assert_eq!(a.status, StatusCode::OK);
         assert_eq!(a.body[0]["title"], "By token");
         // The booking is Alice's: her password sees it too.
-        let a = api
-            .send(
-                Method::GET,
-                "/api/conferences",
-                Auth::Basic("alice", "pw-alice"),
-                None,
-            )
-            .await;
+        let a = api.list(ALICE).await;
         assert_eq!(a.body.as_array().unwrap().len(), 1);
         // A token with one character changed is refused.
         let mut wrong = token.clone();
         let last = wrong.pop().unwrap();
         wrong.push(if last == 'A' { 'B' } else { 'A' });
-        let a = api
-            .send(Method::GET, "/api/conferences", Auth::Bearer(&wrong), None)
-            .await;
+        let a = api.list(Auth::Bearer(&wrong)).await;
         assert_eq!(a.status, StatusCode::UNAUTHORIZED);
     })
     .await
@@ -761,27 +662,17 @@ async fn a_bearer_token_authenticates() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_phone_joins_the_booked_conference_with_number_and_code() {
     run(async {
-        let b = TestBridge::start().await;
-        let api = Api::new(&b);
-        add_user(&b, "alice", "pw-alice", false).await;
+        let (b, api) = with_alice().await;
 
         // The next whole minute: not in the past, and inside the early-join window already.
         let next_minute = jiff::Timestamp::from_second((unix_now() / 60 + 1) * 60)
             .unwrap()
             .to_zoned(jiff::tz::TimeZone::get(ZONE).unwrap());
         let start = next_minute.strftime("%Y-%m-%dT%H:%M").to_string();
-        let a = api
-            .send(
-                Method::POST,
-                "/api/conferences",
-                Auth::Basic("alice", "pw-alice"),
-                Some(&booking("Call me", &start)),
-            )
-            .await;
-        assert_eq!(a.status, StatusCode::CREATED, "{}", a.body);
-        let number = a.body["number"].as_str().unwrap();
-        let code = a.body["access_code"].as_str().unwrap();
-        assert!(a.body["sip_uri"].as_str().unwrap().contains(number));
+        let c = api.book(ALICE, &booking("Call me", &start)).await;
+        let number = c["number"].as_str().unwrap();
+        let code = c["access_code"].as_str().unwrap();
+        assert!(c["sip_uri"].as_str().unwrap().contains(number));
 
         // `NUMBER**CODE` in the request URI joins at once, without the IVR.
         let mut phone = Phone::call(b.sip(), &format!("{number}**{code}"), 440.0)
