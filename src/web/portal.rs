@@ -477,6 +477,21 @@ async fn my_booking(
     }
 }
 
+/// The booking a signed-in form posts to: 403 without the session's CSRF token, then as
+/// [`my_booking`].
+async fn my_posted_booking(
+    app: &App,
+    user: &CurrentUser,
+    id: &str,
+    lang: Lang,
+    data: &FormData,
+) -> Result<Booking, WebError> {
+    if !user.csrf_ok(data) {
+        return Err(WebError::Forbidden(lang));
+    }
+    my_booking(app, user, id, lang).await
+}
+
 /// `GET /conferences/{id}`: the connection sheet.
 async fn sheet_page(
     State(app): State<Arc<App>>,
@@ -540,10 +555,7 @@ async fn update(
     Path(id): Path<String>,
     data: FormData,
 ) -> Result<Response, WebError> {
-    if !user.csrf_ok(&data) {
-        return Err(WebError::Forbidden(lang));
-    }
-    let booking = my_booking(&app, &user, &id, lang).await?;
+    let booking = my_posted_booking(&app, &user, &id, lang, &data).await?;
     let values = FormValues::from_form(&data);
     let confirm = data.checked("confirm_overlap");
     let result = service::update(&app, &booking, &values.to_input(), lang, confirm).await;
@@ -564,10 +576,7 @@ async fn cancel(
     Path(id): Path<String>,
     data: FormData,
 ) -> Result<Response, WebError> {
-    if !user.csrf_ok(&data) {
-        return Err(WebError::Forbidden(lang));
-    }
-    let booking = my_booking(&app, &user, &id, lang).await?;
+    let booking = my_posted_booking(&app, &user, &id, lang, &data).await?;
     cancel_then(
         &app,
         &booking,
@@ -650,6 +659,22 @@ async fn by_token(app: &App, token: &str, lang: Lang) -> Result<Booking, WebErro
         .booking_by_token(token)
         .await?
         .ok_or(WebError::NotFound(lang))
+}
+
+/// The booking a private-link form posts to: as [`by_token`] (an unknown token is 404 before
+/// anything else), then 403 without the double-submit CSRF token.
+async fn posted_by_token(
+    app: &App,
+    token: &str,
+    lang: Lang,
+    headers: &HeaderMap,
+    data: &FormData,
+) -> Result<Booking, WebError> {
+    let booking = by_token(app, token, lang).await?;
+    if !double_submit_ok(headers, data) {
+        return Err(WebError::Forbidden(lang));
+    }
+    Ok(booking)
 }
 
 /// What the private-link page shows below its sheet.
@@ -742,10 +767,7 @@ async fn token_update(
     headers: HeaderMap,
     data: FormData,
 ) -> Result<Response, WebError> {
-    let booking = by_token(&app, &token, lang).await?;
-    if !double_submit_ok(&headers, &data) {
-        return Err(WebError::Forbidden(lang));
-    }
+    let booking = posted_by_token(&app, &token, lang, &headers, &data).await?;
     let values = FormValues::from_form(&data);
     let confirm = data.checked("confirm_overlap");
     let result = service::update(&app, &booking, &values.to_input(), lang, confirm).await;
@@ -773,10 +795,7 @@ async fn token_cancel(
     headers: HeaderMap,
     data: FormData,
 ) -> Result<Response, WebError> {
-    let booking = by_token(&app, &token, lang).await?;
-    if !double_submit_ok(&headers, &data) {
-        return Err(WebError::Forbidden(lang));
-    }
+    let booking = posted_by_token(&app, &token, lang, &headers, &data).await?;
     cancel_then(&app, &booking, lang, &format!("/m/{token}")).await
 }
 
