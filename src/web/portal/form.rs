@@ -241,6 +241,29 @@ fn hinted_field(
     );
 }
 
+/// A select field named after `field`: its label, its options (see [`options`]), its error.
+fn select_field(
+    out: &mut String,
+    errors: &FieldErrors,
+    field: Field,
+    label: &str,
+    current: &str,
+    choices: &[(String, String)],
+) {
+    let name = field.name();
+    let _ = write!(
+        out,
+        r#"<div class="field{}"><label for="{name}">{}</label><select id="{name}" name="{name}"{}>"#,
+        invalid_class(errors, field),
+        esc(label),
+        described(errors, field, None),
+    );
+    options(out, current, choices);
+    out.push_str("</select>");
+    error_of(out, errors, field);
+    out.push_str("</div>");
+}
+
 /// A select's options, `current` selected. A value that is none of them (a hand-made request)
 /// is still shown back, first and selected. An option whose label is its value carries no
 /// `value` attribute: the time zone list is long.
@@ -406,37 +429,40 @@ pub fn render(v: &FormView<'_>) -> String {
 
     // When.
     let _ = write!(out, "<fieldset><legend>{}</legend>", esc(s.legend_when));
-    let _ = write!(
-        out,
-        r#"<div class="row"><div class="field{inv}"><label for="start_date">{}</label><input type="date" id="start_date" name="start_date" value="{}"{}></div>"#,
-        esc(s.f_start_date),
-        esc(&val.start_date),
-        described(e, Field::Start, Some("hint-start")),
-        inv = invalid_class(e, Field::Start),
-    );
-    let _ = write!(
-        out,
-        r#"<div class="field{inv}"><label for="start_time">{}</label><input type="time" id="start_time" name="start_time" value="{}" step="60"{}></div>"#,
-        esc(s.f_start_time),
-        esc(&val.start_time),
-        described(e, Field::Start, Some("hint-start")),
-        inv = invalid_class(e, Field::Start),
-    );
-    let _ = write!(
-        out,
-        r#"<div class="field{}"><label for="time_zone">{}</label><select id="time_zone" name="time_zone"{}>"#,
-        invalid_class(e, Field::TimeZone),
-        esc(s.f_time_zone),
-        described(e, Field::TimeZone, None),
-    );
+    // The start is two inputs (date, time) sharing the error and the hint under the row.
+    let start_invalid = invalid_class(e, Field::Start);
+    let start_aria = described(e, Field::Start, Some("hint-start"));
+    out.push_str(r#"<div class="row">"#);
+    for (name, input_type, extra, label, value) in [
+        ("start_date", "date", "", s.f_start_date, &val.start_date),
+        (
+            "start_time",
+            "time",
+            r#" step="60""#,
+            s.f_start_time,
+            &val.start_time,
+        ),
+    ] {
+        let _ = write!(
+            out,
+            r#"<div class="field{start_invalid}"><label for="{name}">{}</label><input type="{input_type}" id="{name}" name="{name}" value="{}"{extra}{start_aria}></div>"#,
+            esc(label),
+            esc(value),
+        );
+    }
     let zones: Vec<(String, String)> = tz::zone_names()
         .into_iter()
         .map(|zone| (zone.clone(), zone))
         .collect();
-    options(&mut out, &val.time_zone, &zones);
-    out.push_str("</select>");
-    error_of(&mut out, e, Field::TimeZone);
-    out.push_str("</div></div>");
+    select_field(
+        &mut out,
+        e,
+        Field::TimeZone,
+        s.f_time_zone,
+        &val.time_zone,
+        &zones,
+    );
+    out.push_str("</div>");
     error_of(&mut out, e, Field::Start);
     let _ = write!(
         out,
@@ -444,21 +470,18 @@ pub fn render(v: &FormView<'_>) -> String {
         esc(s.f_start_hint)
     );
 
-    let _ = write!(
-        out,
-        r#"<div class="field{}"><label for="duration_minutes">{}</label><select id="duration_minutes" name="duration_minutes"{}>"#,
-        invalid_class(e, Field::Duration),
-        esc(s.f_duration),
-        described(e, Field::Duration, None),
-    );
     let durations: Vec<(String, String)> = (30..=480)
         .step_by(15)
         .map(|d| (d.to_string(), hhmm(d)))
         .collect();
-    options(&mut out, &val.duration_minutes, &durations);
-    out.push_str("</select>");
-    error_of(&mut out, e, Field::Duration);
-    out.push_str("</div>");
+    select_field(
+        &mut out,
+        e,
+        Field::Duration,
+        s.f_duration,
+        &val.duration_minutes,
+        &durations,
+    );
 
     let _ = write!(
         out,
