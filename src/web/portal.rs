@@ -60,6 +60,15 @@ fn html_response(status: StatusCode, body: String) -> Response {
     (status, Html(body)).into_response()
 }
 
+/// 403 unless a signed-in user's form carries the session's CSRF token.
+fn check_csrf(user: &CurrentUser, form: &FormData, lang: Lang) -> Result<(), WebError> {
+    if user.csrf_ok(form) {
+        Ok(())
+    } else {
+        Err(WebError::Forbidden(lang))
+    }
+}
+
 /// `/`: the list when signed in, else the login page.
 async fn root(State(app): State<Arc<App>>, headers: HeaderMap) -> Result<Redirect, WebError> {
     Ok(match session::current_user(&headers, &app).await? {
@@ -190,9 +199,7 @@ async fn logout(
     user: CurrentUser,
     form: FormData,
 ) -> Result<Response, WebError> {
-    if !user.csrf_ok(&form) {
-        return Err(WebError::Forbidden(lang));
-    }
+    check_csrf(&user, &form, lang)?;
     app.store.delete_session(&user.token_digest).await?;
     Ok(with_cookie(
         Redirect::to("/login").into_response(),
@@ -427,9 +434,7 @@ async fn create(
     user: CurrentUser,
     data: FormData,
 ) -> Result<Response, WebError> {
-    if !user.csrf_ok(&data) {
-        return Err(WebError::Forbidden(lang));
-    }
+    check_csrf(&user, &data, lang)?;
     let values = FormValues::from_form(&data);
     let confirm = data.checked("confirm_overlap");
     let result = service::create(&app, &user.user, &values.to_input(), lang, confirm).await;
@@ -448,9 +453,7 @@ async fn instant(
     user: CurrentUser,
     data: FormData,
 ) -> Result<Response, WebError> {
-    if !user.csrf_ok(&data) {
-        return Err(WebError::Forbidden(lang));
-    }
+    check_csrf(&user, &data, lang)?;
     match service::instant(&app, &user.user, lang).await {
         Ok(booking) => Ok(Redirect::to(&format!("/conferences/{}", booking.id)).into_response()),
         Err(BookingError::NoNumber) => {
@@ -486,9 +489,7 @@ async fn my_posted_booking(
     lang: Lang,
     data: &FormData,
 ) -> Result<Booking, WebError> {
-    if !user.csrf_ok(data) {
-        return Err(WebError::Forbidden(lang));
-    }
+    check_csrf(user, data, lang)?;
     my_booking(app, user, id, lang).await
 }
 
