@@ -137,11 +137,19 @@ impl Bridge {
             .map_err(StartError::Threads)?;
         let ports = PortAllocator::new(sip_addr.ip(), config.rtp_ports, Arc::clone(&metrics));
         let mut config = config;
-        // Port 0 (tests, ad-hoc runs) means "any": the sheet must show the port really bound.
-        if config.sip.port() == 0 {
+        // Port 0 (tests, ad-hoc runs) means "any": a sheet naming the bridge by its address must
+        // show the port really bound. A configured host name is left as it was given.
+        let names_an_ip = |host: &str| {
+            let host = host.rsplit("://").next().unwrap_or(host);
+            host.trim_start_matches('[')
+                .trim_end_matches(']')
+                .parse::<std::net::IpAddr>()
+                .is_ok()
+        };
+        if config.sip.port() == 0 && names_an_ip(&config.portal.sip_domain) {
             config.portal.sip_domain = with_port(&config.portal.sip_domain, sip_addr.port());
         }
-        if config.web.port() == 0 {
+        if config.web.port() == 0 && names_an_ip(&config.portal.public_url) {
             config.portal.public_url = with_port(&config.portal.public_url, web_addr.port());
         }
         config.sip = sip_addr;
