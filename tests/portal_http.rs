@@ -412,7 +412,10 @@ async fn a_valid_form_books_and_shows_the_connection_sheet() {
         .starts_with("attachment"));
     let ics = r.text().await.unwrap();
     assert!(ics.starts_with("BEGIN:VCALENDAR"), "{ics}");
-    assert!(ics.contains("METHOD:REQUEST"));
+    // A download is an entry to import (PUBLISH, no attendees), not a meeting request.
+    assert!(ics.contains("METHOD:PUBLISH"), "{ics}");
+    assert!(ics.contains("STATUS:CONFIRMED"), "{ics}");
+    assert!(!ics.contains("ATTENDEE"), "{ics}");
 
     let (_, list) = p.get(&client, "/conferences").await;
     assert!(list.contains("Budget review"));
@@ -564,7 +567,9 @@ async fn an_organiser_modifies_and_cancels() {
         .send()
         .await
         .unwrap();
-    assert!(r.text().await.unwrap().contains("METHOD:CANCEL"));
+    let ics = r.text().await.unwrap();
+    assert!(ics.contains("METHOD:PUBLISH"), "{ics}");
+    assert!(ics.contains("STATUS:CANCELLED"), "{ics}");
 }
 
 #[tokio::test]

@@ -25,14 +25,18 @@ pub enum Method {
     Request,
     /// `METHOD:CANCEL` (`STATUS:CANCELLED`).
     Cancel,
+    /// `METHOD:PUBLISH`: the download from the sheet. A file someone imports into their own
+    /// calendar is not a meeting request to answer, so RFC 5546 §3.2.1 has no ATTENDEE in it.
+    Publish,
 }
 
 impl Method {
-    /// `REQUEST` / `CANCEL`.
+    /// `REQUEST` / `CANCEL` / `PUBLISH`.
     pub fn as_str(self) -> &'static str {
         match self {
             Method::Request => "REQUEST",
             Method::Cancel => "CANCEL",
+            Method::Publish => "PUBLISH",
         }
     }
 }
@@ -399,7 +403,11 @@ pub fn calendar(
         .map(|n| format!(";CN={}", param_value(n)))
         .unwrap_or_default();
     lines.push(format!("ORGANIZER{cn}:mailto:{organizer}"));
-    for r in &booking.recipients {
+    let recipients = match method {
+        Method::Publish => &[][..],
+        Method::Request | Method::Cancel => &booking.recipients[..],
+    };
+    for r in recipients {
         lines.push(format!(
             "ATTENDEE;CUTYPE=INDIVIDUAL;ROLE=REQ-PARTICIPANT;PARTSTAT=NEEDS-ACTION;RSVP=FALSE:mailto:{}",
             r.trim()
@@ -407,7 +415,8 @@ pub fn calendar(
     }
     let status = match method {
         Method::Request => "CONFIRMED",
-        Method::Cancel => "CANCELLED",
+        Method::Publish if booking.cancelled_at.is_none() => "CONFIRMED",
+        Method::Cancel | Method::Publish => "CANCELLED",
     };
     lines.push(format!("STATUS:{status}"));
     lines.push("TRANSP:OPAQUE".into());
@@ -600,6 +609,19 @@ mod tests {
         assert_eq!(one(dst, "TZOFFSETTO").value, "+0200");
         assert_eq!(one(dst, "RRULE").value, "FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU");
         assert_eq!(one(dst, "DTSTART").value, "20250330T020000");
+    }
+
+    #[test]
+    fn publish_has_no_attendees_and_follows_cancellation() {
+        let mut b = booking(&["2026-12-01T09:00:00Z"]);
+        b.recipients = vec!["ana@example.org".into()];
+        let ics = calendar(&b, &config(), Method::Publish, Lang::En, NOW);
+        assert!(ics.contains("\r\nMETHOD:PUBLISH\r\n"), "{ics}");
+        assert!(!ics.contains("ATTENDEE"), "{ics}");
+        assert!(ics.contains("\r\nSTATUS:CONFIRMED\r\n"), "{ics}");
+        b.cancelled_at = Some(NOW);
+        let ics = calendar(&b, &config(), Method::Publish, Lang::En, NOW);
+        assert!(ics.contains("\r\nSTATUS:CANCELLED\r\n"), "{ics}");
     }
 
     #[test]

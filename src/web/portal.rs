@@ -605,14 +605,16 @@ async fn cancel_then(
     }
 }
 
-/// The `.ics` of a booking as a download (CANCEL once cancelled).
+/// The `.ics` of a booking as a download: PUBLISH (an entry to import, not a request to
+/// answer), STATUS:CANCELLED once cancelled.
 fn ics_response(app: &App, booking: &Booking, lang: Lang) -> Response {
-    let method = if booking.cancelled_at.is_some() {
-        ics::Method::Cancel
-    } else {
-        ics::Method::Request
-    };
-    let text = ics::calendar(booking, &app.config.portal, method, lang, unix_now());
+    let text = ics::calendar(
+        booking,
+        &app.config.portal,
+        ics::Method::Publish,
+        lang,
+        unix_now(),
+    );
     (
         [
             (
