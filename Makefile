@@ -36,7 +36,7 @@ run: deps
 test: deps test-deps
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
-	url="$$(scripts/test-postgres.sh)" && PONT_TEST_POSTGRES="$$url" $(TIMEOUT) $(CARGO) test --workspace
+	url="$$(scripts/test-postgres.sh)" && PONT_TEST_POSTGRES="$$url" $(TIMEOUT) $(CARGO) test --workspace --no-fail-fast
 
 build: deps
 	$(CARGO) build --release
