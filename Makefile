@@ -18,8 +18,10 @@
 # then build with cargo (the Rust toolchain itself is expected: rustup's stable).
 
 BUILD_PKGS := pkg-config libopus-dev nasm
+# ffmpeg: the other G.722 implementation media/tests/g722_ffmpeg.rs checks ours against
+# (PONT_SKIP_FFMPEG=1 skips that test where ffmpeg cannot be installed).
 TEST_PKGS  := sip-tester tshark sox espeak-ng baresip linphone-cli \
-              python3-aiosmtpd python3-icalendar chromium
+              python3-aiosmtpd python3-icalendar chromium ffmpeg
 # Node.js for the browser test's Playwright script, from Debian only when none is installed.
 NODE_PKGS  := $(if $(shell command -v node),,nodejs) $(if $(shell command -v npm),,npm)
 BROWSER_DIR := tests/browser

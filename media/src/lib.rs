@@ -13,6 +13,7 @@
 pub mod dtmf;
 pub mod engine;
 pub mod g711;
+pub mod g722;
 pub mod goertzel;
 pub mod ids;
 pub mod inband;
