@@ -33,6 +33,9 @@ use crate::booking::Lang;
 use crate::store::StoreError;
 use crate::App;
 
+/// Largest request body accepted (form or JSON): 413 beyond.
+pub const MAX_BODY: usize = 64 * 1024;
+
 /// The router.
 pub fn router(app: Arc<App>) -> Router {
     Router::new()
@@ -41,6 +44,8 @@ pub fn router(app: Arc<App>) -> Router {
         .merge(portal::router())
         .merge(api::router())
         .fallback(not_found)
+        // A booking form or JSON body is a few KiB; refuse anything past 64 KiB before reading it.
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
         .layer(middleware::from_fn_with_state(
             Arc::clone(&app),
             session::remember_lang,

@@ -493,6 +493,45 @@ async fn validation_failures_name_every_field() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bodies_must_be_json_small_and_reasonable() {
+    run(async {
+        let (b, api) = with_alice().await;
+        let url = format!("{}/api/conferences", api.base);
+        let valid = booking("Typed", &local_start(1, "10:00")).to_string();
+        // A JSON body not declared as JSON (what a cross-site text/plain form would send): 415.
+        let r = api
+            .client
+            .post(&url)
+            .basic_auth("alice", Some("pw-alice"))
+            .header("content-type", "text/plain")
+            .body(valid.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+        // A body past 64 KiB is refused before it is read: 413.
+        let r = api
+            .client
+            .post(&url)
+            .basic_auth("alice", Some("pw-alice"))
+            .header("content-type", "application/json")
+            .body(format!("{{\"comment\": \"{}\"}}", "x".repeat(100 * 1024)))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+        // Thousands of pasted addresses: one quick 422 on `recipients`.
+        let mut many = booking("Many", &local_start(1, "10:00"));
+        many["recipients"] = json!(vec!["a@example.org,"; 2000].concat());
+        let a = api.create(ALICE, &many).await;
+        assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", a.body);
+        assert_eq!(error_fields(&a.body), ["recipients"]);
+        assert!(b.store.bookings(None).await.unwrap().is_empty());
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_overlap_needs_confirmation() {
     run(async {
         let (b, api) = with_alice().await;

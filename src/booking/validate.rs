@@ -222,17 +222,30 @@ fn check_comment(raw: &str, lang: Lang) -> Result<String, String> {
 
 /// Recipients: every address valid, duplicates dropped, at most 20.
 fn check_recipients(raw: &[String], lang: Lang) -> Result<Vec<String>, String> {
+    let typed = split_recipients(raw);
+    // A pasted list far past the limit is refused before any per-address work, so a huge body
+    // cannot keep a worker busy (the checks below are linear, but there is no point in them).
+    if typed.len() > 4 * MAX_RECIPIENTS {
+        let n = typed.len();
+        return Err(msg(
+            lang,
+            format!("Au plus 20 destinataires (il y en a {n})."),
+            format!("At most 20 recipients (there are {n})."),
+        ));
+    }
     let mut out: Vec<String> = Vec::new();
     let mut bad: Vec<String> = Vec::new();
-    for addr in split_recipients(raw) {
+    let mut seen_bad = std::collections::HashSet::new();
+    let mut seen = std::collections::HashSet::new();
+    for addr in typed {
         if !is_email(&addr) {
-            if !bad.contains(&addr) {
+            if seen_bad.insert(addr.clone()) {
                 bad.push(addr);
             }
             continue;
         }
         let addr = normalise_email(&addr);
-        if !out.iter().any(|a| a.eq_ignore_ascii_case(&addr)) {
+        if seen.insert(addr.to_ascii_lowercase()) {
             out.push(addr);
         }
     }

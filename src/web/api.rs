@@ -53,6 +53,32 @@ pub fn router() -> Router<Arc<App>> {
             "/api/conferences/{id}",
             get(show).put(replace).delete(remove),
         )
+        .layer(axum::middleware::from_fn(json_only))
+}
+
+/// 415 for a POST or PUT whose body is not declared `application/json`. Besides being the
+/// contract, it closes a CSRF path: a cross-site `<form enctype="text/plain">` can carry a
+/// JSON-looking body with a browser's cached Basic credentials, but cannot set this type
+/// without a CORS preflight, which we never grant.
+async fn json_only(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let writes = matches!(
+        *request.method(),
+        axum::http::Method::POST | axum::http::Method::PUT
+    );
+    let is_json = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json"));
+    if writes && !is_json {
+        return (
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Json(json!({"error": "the body must be application/json"})),
+        )
+            .into_response();
+    }
+    next.run(request).await
 }
 
 // ---------------------------------------------------------------------------------------------
