@@ -532,6 +532,35 @@ async fn bodies_must_be_json_small_and_reasonable() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_keeps_the_language_the_booking_was_made_in() {
+    run(async {
+        let (b, api) = with_alice().await;
+        let body = booking("Conseil", &local_start(1, "10:00"));
+        let a = api
+            .send_raw(
+                Method::POST,
+                "/api/conferences",
+                ALICE,
+                Some(body.to_string()),
+                Some("fr-FR"),
+            )
+            .await;
+        assert_eq!(a.status, StatusCode::CREATED, "{}", a.body);
+        let id = a.body["id"].as_str().unwrap().to_string();
+        let language = || async { b.store.booking(&id).await.unwrap().unwrap().language };
+        assert_eq!(language().await, "fr");
+        // Changed by a client that asks for nothing (English messages): still a French booking.
+        let mut changed = body.clone();
+        changed["capacity"] = json!(8);
+        let a = api.replace(&id, ALICE, &changed).await;
+        assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+        assert_eq!(a.body["capacity"], 8);
+        assert_eq!(language().await, "fr");
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_overlap_needs_confirmation() {
     run(async {
         let (b, api) = with_alice().await;

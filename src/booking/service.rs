@@ -283,8 +283,14 @@ pub async fn update(
         return Err(BookingError::NotFound);
     }
     let owner_id = booking.owner_id.clone();
-    let (new, now_secs) =
+    let (mut new, now_secs) =
         prepare(app, owner_id, Some(booking), input, lang, confirm_overlap).await?;
+    // The booking keeps the language it was made in (its prompts, its mails): whoever changes it
+    // (an API client without Accept-Language, a recipient's English browser on the private
+    // link) only gets their messages in their own language.
+    if let Some(booked) = Lang::parse(&booking.language) {
+        new.language = booked.code().to_string();
+    }
     let portal = &app.config.portal;
     let alloc = allocation(app, Some(booking.number.clone()));
     let updated = app
