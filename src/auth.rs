@@ -121,8 +121,23 @@ impl LoginLimiter {
             .push(now);
     }
 
-    /// A success clears the account's count (not the address's).
-    pub fn succeeded(&mut self, name: &str) {
+    /// Check and count a try in one step: `false` when refused; otherwise the try is counted as
+    /// a failure at once (so concurrent guesses cannot all pass the check before any failure is
+    /// recorded) and [`LoginLimiter::succeeded`] takes it back if the password was right.
+    pub fn attempt(&mut self, now: Instant, ip: IpAddr, name: &str) -> bool {
+        if self.is_blocked(now, ip, name) {
+            return false;
+        }
+        self.failed(now, ip, name);
+        true
+    }
+
+    /// A success after [`LoginLimiter::attempt`]: the address's provisional failure is taken
+    /// back and the account's count cleared.
+    pub fn succeeded(&mut self, ip: IpAddr, name: &str) {
+        if let Some(tries) = self.by_ip.get_mut(&ip) {
+            tries.pop();
+        }
         self.by_name.remove(&name.to_lowercase());
     }
 }
@@ -178,12 +193,30 @@ mod tests {
         // After the window everything is forgotten.
         let later = t0 + Duration::from_secs(61);
         assert!(!l.is_blocked(later, ip, "alice"));
-        // A success clears the name but not the address.
-        for _ in 0..3 {
+        // A success clears the name but not the address's real failures.
+        for _ in 0..2 {
             l.failed(later, ip, "carol");
         }
-        l.succeeded("carol");
+        assert!(l.attempt(later, ip, "carol"));
+        l.succeeded(ip, "carol");
         assert!(!l.is_blocked(later, other, "carol"));
+        assert!(
+            !l.is_blocked(later, ip, "dave"),
+            "the right password took its try back"
+        );
+        l.failed(later, ip, "carol");
         assert!(l.is_blocked(later, ip, "dave"));
+    }
+
+    #[test]
+    fn concurrent_attempts_are_counted_before_their_outcome() {
+        let t0 = Instant::now();
+        let ip: IpAddr = "192.0.2.9".parse().unwrap();
+        let mut l = LoginLimiter::new(3, Duration::from_secs(60));
+        // Three guesses in flight at once: each counted as it starts; the fourth is refused.
+        assert!(l.attempt(t0, ip, "alice"));
+        assert!(l.attempt(t0, ip, "alice"));
+        assert!(l.attempt(t0, ip, "alice"));
+        assert!(!l.attempt(t0, ip, "alice"));
     }
 }

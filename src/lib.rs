@@ -61,6 +61,9 @@ pub struct App {
     pub lockout: std::sync::Mutex<dialplan::Lockout>,
     /// Failed portal/API logins per address and account.
     pub login_limiter: std::sync::Mutex<auth::LoginLimiter>,
+    /// argon2 checks running at once (one per core): each takes ~19 MiB and tens of ms of CPU,
+    /// so a burst of logins queues here instead of exhausting memory and the blocking pool.
+    pub password_checks: tokio::sync::Semaphore,
     /// Poked when a booking change queued mail, so the mail worker sends it now.
     pub mail_wakeup: tokio::sync::Notify,
     /// HTTP responses by status code, for `/metrics` (`pont_http_requests_total{status=…}`).
@@ -165,6 +168,9 @@ impl Bridge {
                 5,
                 std::time::Duration::from_secs(15 * 60),
             )),
+            password_checks: tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(2, |n| n.get()),
+            ),
             mail_wakeup: tokio::sync::Notify::new(),
             http_requests: std::sync::Mutex::new(std::collections::BTreeMap::new()),
         });

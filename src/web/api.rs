@@ -17,7 +17,7 @@
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::{FromRequestParts, Path, State};
@@ -332,52 +332,13 @@ async fn bearer(app: &App, token: &str) -> Result<ApiUser, ApiError> {
     }
 }
 
-/// Check a name and password, under the login limiter.
+/// Check a name and password (the portal's check, limiter included).
 async fn basic(app: &App, ip: IpAddr, name: String, password: String) -> Result<ApiUser, ApiError> {
-    let blocked = app
-        .login_limiter
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .is_blocked(std::time::Instant::now(), ip, &name);
-    if blocked {
-        metrics::inc(&app.metrics.logins_refused_total);
-        return Err(ApiError::TooManyTries);
+    match session::check_login(app, ip, &name, password).await? {
+        session::Login::Ok(user) => Ok(ApiUser(user)),
+        session::Login::Wrong => Err(ApiError::Unauthorized),
+        session::Login::Refused => Err(ApiError::TooManyTries),
     }
-    let user = app.store.user_by_name(&name).await?;
-    // An unknown name still costs one argon2 verification, so response times do not reveal
-    // which accounts exist.
-    let hash = match &user {
-        Some(u) => u.password_hash.clone(),
-        None => dummy_hash().await,
-    };
-    // argon2 takes tens of milliseconds of CPU: keep it off the async workers.
-    let ok = tokio::task::spawn_blocking(move || auth::verify_password(&password, &hash))
-        .await
-        .unwrap_or(false);
-    let mut limiter = app.login_limiter.lock().unwrap_or_else(|p| p.into_inner());
-    match user {
-        Some(user) if ok => {
-            limiter.succeeded(&name);
-            Ok(ApiUser(user))
-        }
-        _ => {
-            limiter.failed(std::time::Instant::now(), ip, &name);
-            metrics::inc(&app.metrics.logins_failed_total);
-            Err(ApiError::Unauthorized)
-        }
-    }
-}
-
-/// A hash of a throwaway password, computed once, to verify against for unknown names.
-async fn dummy_hash() -> String {
-    static DUMMY: OnceLock<String> = OnceLock::new();
-    if let Some(h) = DUMMY.get() {
-        return h.clone();
-    }
-    let h = tokio::task::spawn_blocking(|| auth::hash_password("pont: no such account"))
-        .await
-        .unwrap_or_default();
-    DUMMY.get_or_init(|| h).clone()
 }
 
 /// `base64(name:password)` → (name, password); the password may contain `:`.

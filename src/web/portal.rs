@@ -11,7 +11,7 @@ mod form;
 mod pages;
 
 use std::collections::HashMap;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
@@ -23,7 +23,6 @@ use crate::auth;
 use crate::booking::service::{self, BookingError};
 use crate::booking::sheet::Sheet;
 use crate::booking::{ics, FieldErrors, Lang};
-use crate::metrics;
 use crate::store::Booking;
 use crate::App;
 
@@ -101,13 +100,6 @@ async fn login_page(
     })
 }
 
-/// A PHC string to verify against when the account does not exist, so that an unknown name
-/// costs the same time as a wrong password (no account enumeration by timing).
-fn dummy_hash() -> &'static str {
-    static HASH: OnceLock<String> = OnceLock::new();
-    HASH.get_or_init(|| auth::hash_password("no such account"))
-}
-
 /// `POST /login`: rate limited per address and account; 401 on wrong credentials, 429 when
 /// refused, else a 12-hour session and 303 to the list.
 async fn login(
@@ -134,41 +126,13 @@ async fn login(
         html_response(status, body)
     };
 
-    let blocked = {
-        let mut limiter = app.login_limiter.lock().unwrap_or_else(|p| p.into_inner());
-        limiter.is_blocked(std::time::Instant::now(), ip, &name)
-    };
-    if blocked {
-        metrics::inc(&app.metrics.logins_refused_total);
-        tracing::warn!(%ip, "portal login refused by rate limiting");
-        return Ok(refuse(StatusCode::TOO_MANY_REQUESTS, s.login_refused));
-    }
-
-    let user = app.store.user_by_name(&name).await?;
-    let phc = user
-        .as_ref()
-        .map(|u| u.password_hash.clone())
-        .unwrap_or_else(|| dummy_hash().to_string());
-    // argon2 takes tens of milliseconds of CPU: off the async workers.
-    let matches = tokio::task::spawn_blocking(move || auth::verify_password(&password, &phc))
-        .await
-        .map_err(|e| WebError::Internal(format!("password check failed: {e}")))?;
-    let user = match (user, matches) {
-        (Some(user), true) => user,
-        _ => {
-            app.login_limiter
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .failed(std::time::Instant::now(), ip, &name);
-            metrics::inc(&app.metrics.logins_failed_total);
-            tracing::info!(%ip, "portal login failed");
-            return Ok(refuse(StatusCode::UNAUTHORIZED, s.login_failed));
+    let user = match session::check_login(&app, ip, &name, password.to_string()).await? {
+        session::Login::Ok(user) => user,
+        session::Login::Wrong => return Ok(refuse(StatusCode::UNAUTHORIZED, s.login_failed)),
+        session::Login::Refused => {
+            return Ok(refuse(StatusCode::TOO_MANY_REQUESTS, s.login_refused))
         }
     };
-    app.login_limiter
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .succeeded(&name);
 
     let token = auth::new_token();
     let session_csrf = auth::new_token();

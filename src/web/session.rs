@@ -389,3 +389,61 @@ mod tests {
         assert_eq!(f.text("missing"), "");
     }
 }
+
+/// What a name + password check says.
+#[derive(Debug)]
+pub enum Login {
+    /// The right password.
+    Ok(crate::store::User),
+    /// Unknown name or wrong password (counted).
+    Wrong,
+    /// Too many failures from this address or for this account: not even checked.
+    Refused,
+}
+
+/// Check a name and password for the portal and the API alike: under the login limiter (the try
+/// counted before the check, so concurrent guesses cannot slip through), one argon2 check at a
+/// time per core, off the async workers, and an unknown name costs the same as a wrong password.
+pub async fn check_login(
+    app: &App,
+    ip: std::net::IpAddr,
+    name: &str,
+    password: String,
+) -> Result<Login, crate::store::StoreError> {
+    let allowed = app
+        .login_limiter
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .attempt(std::time::Instant::now(), ip, name);
+    if !allowed {
+        crate::metrics::inc(&app.metrics.logins_refused_total);
+        tracing::warn!(%ip, "login refused by rate limiting");
+        return Ok(Login::Refused);
+    }
+    let user = app.store.user_by_name(name).await?;
+    let phc = user.as_ref().map(|u| u.password_hash.clone());
+    let matches = match app.password_checks.acquire().await {
+        Ok(_permit) => tokio::task::spawn_blocking(move || {
+            let phc = phc.as_deref().unwrap_or_else(|| crate::auth::dummy_hash());
+            crate::auth::verify_password(&password, phc)
+        })
+        .await
+        .unwrap_or(false),
+        // Closed only at shutdown.
+        Err(_) => false,
+    };
+    match user {
+        Some(user) if matches => {
+            app.login_limiter
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .succeeded(ip, name);
+            Ok(Login::Ok(user))
+        }
+        _ => {
+            crate::metrics::inc(&app.metrics.logins_failed_total);
+            tracing::info!(%ip, "login failed");
+            Ok(Login::Wrong)
+        }
+    }
+}
