@@ -63,6 +63,16 @@ impl Store {
                     .execute(&mut *tx)
                     .await?;
             let created = updated.rows_affected() == 0;
+            if !created {
+                // A new password ends every session opened with the old one (a password is
+                // usually changed because it leaked). API tokens are separate credentials.
+                sqlx::query(
+                    "DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE name = $1)",
+                )
+                .bind(name)
+                .execute(&mut *tx)
+                .await?;
+            }
             if created {
                 let inserted = sqlx::query(
                     "INSERT INTO users (id, name, password_hash, is_super, created_at) \
@@ -288,6 +298,21 @@ mod tests {
             store.delete_session("s3").await.unwrap();
             assert_eq!(store.session("s3", T).await.unwrap(), None);
             store.delete_session("never").await.unwrap();
+            // A new password closes the account's sessions, not other accounts'.
+            store
+                .create_session("s4", &bob.id, "csrf4", T + 100)
+                .await
+                .unwrap();
+            store
+                .create_session("s5", &alice.id, "csrf5", T + 100)
+                .await
+                .unwrap();
+            store
+                .upsert_user("bob", "new-hash", false, T)
+                .await
+                .unwrap();
+            assert_eq!(store.session("s4", T).await.unwrap(), None);
+            assert!(store.session("s5", T).await.unwrap().is_some());
         }
     }
 
