@@ -20,6 +20,7 @@ pub mod inband;
 pub mod jitter;
 pub mod leg;
 pub mod mixer;
+pub mod opus;
 pub mod playback;
 pub mod prompts;
 mod rand;
