@@ -8,7 +8,7 @@
 use std::net::{IpAddr, SocketAddr, UdpSocket};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use dialplan::{Action, DigitMerger, DigitSource, Entry, FailureOutcome, Ivr, LookupResult, Route};
 use media::{AudioCodec, LegConfig, LegId, PacketKind};
@@ -23,6 +23,7 @@ use crate::mixer::{Inbound, JoinError, LegHandle, LegIo, PacketSink, Seat};
 use crate::ports::PortPair;
 use crate::sip_driver::{CallCmd, CallControl, IncomingCall};
 use crate::store::NumberStatus;
+use crate::unix_now;
 use crate::App;
 
 /// Leg ids are unique in the process (they name legs in every engine).
@@ -85,13 +86,6 @@ fn local_ip_toward(app: &App, peer: SocketAddr) -> IpAddr {
         .and_then(|s| s.connect(peer).and_then(|_| s.local_addr()))
         .map(|a| a.ip())
         .unwrap_or(peer.ip())
-}
-
-fn unix_now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
 }
 
 /// Decrements the active-calls gauge however the call ends.

@@ -5,7 +5,6 @@ mod admin;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use clap::{Args, Parser, Subcommand};
 use time::format_description::well_known::Rfc3339;
@@ -13,6 +12,7 @@ use time::{OffsetDateTime, PrimitiveDateTime};
 
 use crate::config::{self, Config, FileConfig};
 use crate::store::{NewConference, Store};
+use crate::unix_now;
 use crate::Bridge;
 
 /// Pont, a SIP conference bridge.
@@ -288,13 +288,6 @@ async fn serve(args: ServeArgs, file: FileConfig, db: String) -> anyhow::Result<
     tracing::info!("shutting down: hanging up every call");
     bridge.shutdown().await;
     Ok(())
-}
-
-fn unix_now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
 }
 
 /// Parse `--start`: RFC 3339, or `YYYY-MM-DDTHH:MM` / `YYYY-MM-DD HH:MM` taken as UTC.

@@ -215,6 +215,11 @@ impl Bridge {
     }
 }
 
+/// The wall clock in Unix seconds: the one place `src/` turns the clock into the store's time.
+pub fn unix_now() -> i64 {
+    jiff::Timestamp::now().as_second()
+}
+
 /// `host` or `scheme://host` with `:port` added when it names no port yet (an IPv6 literal
 /// is bracketed already when it has no port: `[::1]`).
 fn with_port(base: &str, port: u16) -> String {

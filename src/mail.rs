@@ -32,7 +32,7 @@
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use lettre::message::header::ContentType;
 use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
@@ -42,6 +42,7 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use crate::config::{SmtpConfig, SmtpTls};
 use crate::metrics;
 use crate::store::OutboxMail;
+use crate::unix_now;
 use crate::App;
 
 /// The delay before the first retry, unless `[smtp] retry_secs` says otherwise.
@@ -202,12 +203,6 @@ impl WarnLimiter {
         self.last = None;
         std::mem::take(&mut self.failing)
     }
-}
-
-fn unix_now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
 }
 
 /// The worker's loop (see the module doc).

@@ -102,11 +102,7 @@ fn new_booking(
 ) -> NewBooking {
     let (weekdays, until) = match &valid.recurrence {
         Some(r) => (
-            r.weekdays
-                .iter()
-                .map(|d| weekday_code(*d))
-                .collect::<Vec<_>>()
-                .join(","),
+            recurrence::weekdays_to_string(&r.weekdays),
             r.until.strftime("%Y-%m-%d").to_string(),
         ),
         None => (String::new(), String::new()),
@@ -129,19 +125,6 @@ fn new_booking(
     }
 }
 
-/// `mon` … `sun`, the form's and the store's spelling.
-fn weekday_code(day: jiff::civil::Weekday) -> &'static str {
-    use jiff::civil::Weekday::*;
-    match day {
-        Monday => "mon",
-        Tuesday => "tue",
-        Wednesday => "wed",
-        Thursday => "thu",
-        Friday => "fri",
-        Saturday => "sat",
-        Sunday => "sun",
-    }
-}
 
 /// The steps a create and an update share, up to the row to store: the rules, the occurrences,
 /// the overlap check against the owner's other bookings, the access code. `existing` is the

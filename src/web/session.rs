@@ -40,10 +40,8 @@ pub const SESSION_SECS: i64 = 12 * 3600;
 /// How long the language choice is remembered (seconds).
 const LANG_SECS: i64 = 365 * 24 * 3600;
 
-/// Now, Unix seconds (the web side's clock).
-pub fn unix_now() -> i64 {
-    jiff::Timestamp::now().as_second()
-}
+/// The wall clock in Unix seconds (re-exported for the web handlers).
+pub use crate::unix_now;
 
 /// The value of cookie `name`, from every `Cookie` header of the request.
 pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
