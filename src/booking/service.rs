@@ -125,7 +125,6 @@ fn new_booking(
     }
 }
 
-
 /// The steps a create and an update share, up to the row to store: the rules, the occurrences,
 /// the overlap check against the owner's other bookings, the access code. `existing` is the
 /// booking being changed: its stored start may stay even once past, and it does not overlap
