@@ -46,6 +46,8 @@ enum Command {
     /// Manage the portal's admin accounts.
     #[command(subcommand)]
     Admin(admin::AdminCmd),
+    /// Place calls to a bridge and measure it (load test, benchmark).
+    Load(crate::load::LoadArgs),
 }
 
 #[derive(Debug, Args, Default)]
@@ -181,6 +183,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Serve(args)) => serve(args, file, db).await,
         Some(Command::Conference(cmd)) => conference(cmd, &db).await,
         Some(Command::Admin(cmd)) => admin::run(cmd, &db, unix_now()).await,
+        Some(Command::Load(args)) => Ok(crate::load::run(args).await?),
     }
 }
 

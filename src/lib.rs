@@ -13,6 +13,7 @@
 //! - [`mail`]: the outbox worker (SMTP).
 //! - [`web`], [`metrics`]: the booking portal, the JSON API, `/metrics`.
 //! - [`cli`]: the `pont` command line.
+//! - [`load`]: `pont load`, the load generator and benchmark.
 
 #![warn(missing_docs)]
 
@@ -21,6 +22,7 @@ pub mod booking;
 pub mod call;
 pub mod cli;
 pub mod config;
+pub mod load;
 pub mod mail;
 pub mod metrics;
 pub mod mixer;
