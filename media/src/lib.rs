@@ -10,6 +10,7 @@
 
 #![warn(missing_docs)]
 
+pub mod codec;
 pub mod dtmf;
 pub mod engine;
 pub mod g711;
@@ -29,6 +30,7 @@ pub mod resample;
 pub mod rtcp;
 pub mod rtp;
 pub mod stats;
+pub mod talk;
 
 pub use engine::{AudioCodec, ConferenceEngine, LegConfig, LegId, MediaEvent, Packet, PacketKind};
 pub use ids::{Pt, SeqNo, Ssrc};
