@@ -83,6 +83,9 @@ pub const MARGIN: Duration = Duration::from_millis(5);
 pub const PEAK_DECAY_PER_S: f64 = 5.0;
 /// A shrink must leave the delay this far above the target (so a shrink never calls a stretch).
 const SHRINK_HYSTERESIS: Duration = Duration::from_millis(5);
+/// Length of one bucket of the windowed maximum excess (held without decay for 10 to 20 s, so
+/// that spikes a few seconds apart keep the depth instead of pumping it).
+const MAX_WINDOW: Duration = Duration::from_secs(10);
 /// Length of one bucket of the windowed minimum transit.
 const BASE_WINDOW: Duration = Duration::from_secs(1);
 
@@ -287,6 +290,10 @@ struct Estimator {
     window_end: Option<Instant>,
     peak: f64,
     peak_at: Option<Instant>,
+    /// The largest excess in the current and the previous [`MAX_WINDOW`] (no decay).
+    max_cur: i64,
+    max_prev: i64,
+    max_end: Option<Instant>,
     /// Units per millisecond.
     per_ms: f64,
 }
@@ -301,6 +308,9 @@ impl Estimator {
             window_end: None,
             peak: initial_peak,
             peak_at: None,
+            max_cur: 0,
+            max_prev: 0,
+            max_end: None,
             per_ms: f64::from(clock_rate) / 1000.0,
         }
     }
@@ -312,6 +322,9 @@ impl Estimator {
         self.base_cur = None;
         self.base_prev = None;
         self.window_end = None;
+        self.max_cur = 0;
+        self.max_prev = 0;
+        self.max_end = None;
     }
 
     /// The windowed minimum transit.
@@ -355,12 +368,27 @@ impl Estimator {
         let excess = transit - self.base().unwrap_or(transit);
         self.decay(now);
         self.peak = self.peak.max(excess as f64);
+        match self.max_end {
+            Some(end) if now < end => {}
+            Some(end) if now < end + MAX_WINDOW => {
+                self.max_prev = self.max_cur;
+                self.max_cur = 0;
+                self.max_end = Some(end + MAX_WINDOW);
+            }
+            _ => {
+                self.max_prev = 0;
+                self.max_cur = 0;
+                self.max_end = Some(now + MAX_WINDOW);
+            }
+        }
+        self.max_cur = self.max_cur.max(excess);
         excess
     }
 
     /// What the jitter needs, in units (before the margin and clamping).
     fn need(&self) -> f64 {
-        (2.0 * self.jitter).max(self.peak)
+        let recent = self.max_cur.max(self.max_prev) as f64;
+        (2.0 * self.jitter).max(self.peak).max(recent)
     }
 }
 
@@ -637,9 +665,12 @@ impl JitterBuffer {
                     if d >= MAX_DROPOUT {
                         return self.resync(now, a, dur);
                     }
-                    self.pass_to(seq);
                     if late || a.marker {
+                        // Playout restarts at this packet: what came before it is gone.
+                        self.pass_to(seq);
                         self.realign(now, ts, excess);
+                    } else if d >= CAPACITY as i32 {
+                        self.pass_to(seq);
                     }
                 } else if d >= CAPACITY as i32 {
                     return self.resync(now, a, dur);
