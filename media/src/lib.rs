@@ -27,6 +27,7 @@ pub mod prompts;
 mod rand;
 pub mod reception;
 pub mod resample;
+pub mod resampler;
 pub mod rtcp;
 pub mod rtp;
 pub mod stats;
