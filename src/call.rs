@@ -339,10 +339,9 @@ impl Call {
         match negotiate_offer(&body, &self.local) {
             Ok((answer, n)) => {
                 if let Some(m) = &self.media {
-                    let codec_changed = self
-                        .current
-                        .as_ref()
-                        .is_none_or(|c| c.payload_type != n.payload_type || c.codec != n.codec || c.fmtp != n.fmtp);
+                    let codec_changed = self.current.as_ref().is_none_or(|c| {
+                        c.payload_type != n.payload_type || c.codec != n.codec || c.fmtp != n.fmtp
+                    });
                     let config = if codec_changed {
                         leg_config(&n, self.ssrc)
                     } else {

@@ -100,7 +100,7 @@ impl EncoderKey {
 #[derive(Debug)]
 pub(crate) enum Decoder {
     G711(Law),
-    G722(G722Decoder),
+    G722(Box<G722Decoder>),
     Opus(Box<OpusDecoder>),
     Unavailable,
 }
@@ -110,7 +110,7 @@ impl Decoder {
         match codec {
             AudioCodec::Pcmu => Decoder::G711(Law::Ulaw),
             AudioCodec::Pcma => Decoder::G711(Law::Alaw),
-            AudioCodec::G722 => Decoder::G722(G722Decoder::new()),
+            AudioCodec::G722 => Decoder::G722(Box::default()),
             AudioCodec::Opus => match OpusDecoder::new() {
                 Ok(d) => Decoder::Opus(Box::new(d)),
                 Err(_) => Decoder::Unavailable,
@@ -163,7 +163,7 @@ impl Decoder {
 #[derive(Debug)]
 pub(crate) enum Encoder {
     G711(Law),
-    G722(G722Encoder),
+    G722(Box<G722Encoder>),
     Opus(Box<OpusEncoder>),
     Unavailable,
 }
@@ -173,7 +173,7 @@ impl Encoder {
         match key.codec {
             AudioCodec::Pcmu => Encoder::G711(Law::Ulaw),
             AudioCodec::Pcma => Encoder::G711(Law::Alaw),
-            AudioCodec::G722 => Encoder::G722(G722Encoder::new()),
+            AudioCodec::G722 => Encoder::G722(Box::default()),
             AudioCodec::Opus => {
                 let params = key.opus.clone().unwrap_or_default();
                 match OpusEncoder::new(&params) {

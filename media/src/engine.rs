@@ -79,6 +79,7 @@ use std::time::{Instant, SystemTime};
 pub use crate::codec::AudioCodec;
 use crate::dtmf::EventPayload;
 use crate::ids::Pt;
+use crate::jitter::Arrival;
 use crate::leg::LegState;
 use crate::mixer::{AudioMixer, SampleRate};
 use crate::playback::Step;
@@ -411,25 +412,29 @@ impl ConferenceEngine {
                 );
             }
         } else if audio {
-            if st.config.codec.byte_framed() {
-                st.jitter
-                    .insert(now, h.ssrc, h.seq, h.timestamp, packet.payload);
+            // Opus packets last what their TOC says; G.711/G.722 bytes are timestamp units.
+            let duration = if st.config.codec.byte_framed() {
+                Ok(packet.payload.len())
             } else {
-                match crate::opus::packet_samples(packet.payload) {
-                    Ok(duration) => {
-                        st.jitter.insert_packet(
-                            now,
-                            h.ssrc,
-                            h.seq,
-                            h.timestamp,
-                            packet.payload,
-                            duration as u32,
-                        );
-                    }
-                    Err(_) => {
-                        st.stats.rtp_malformed += 1;
-                        st.jitter.skip(h.ssrc, h.seq);
-                    }
+                crate::opus::packet_samples(packet.payload)
+            };
+            match duration {
+                Ok(duration) => {
+                    st.jitter.offer(
+                        now,
+                        &Arrival {
+                            ssrc: h.ssrc,
+                            seq: h.seq,
+                            ts: h.timestamp,
+                            marker: h.marker,
+                            payload: packet.payload,
+                            duration: duration as u32,
+                        },
+                    );
+                }
+                Err(_) => {
+                    st.stats.rtp_malformed += 1;
+                    st.jitter.skip(h.ssrc, h.seq);
                 }
             }
         } else if h.pt == Pt(COMFORT_NOISE_PT) {

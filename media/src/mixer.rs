@@ -119,7 +119,7 @@ pub struct MixChannel {
     /// previous one, which is what concealment repeats.
     native: Vec<i16>,
     /// This tick's frame at the mixing rate (computed only when the leg is in the sum).
-    input: Vec<i16>,
+    at_mix_rate: Vec<i16>,
     up: Option<Resampler>,
     down: Option<Resampler>,
     /// Prompts are 8 kHz clips: converted to the codec's rate.
@@ -159,7 +159,7 @@ impl MixChannel {
             // Up to 120 ms of Opus plus one frame.
             fifo: Vec::with_capacity(if codec.byte_framed() { 0 } else { 5760 + n }),
             native: vec![0; n],
-            input: Vec::new(),
+            at_mix_rate: Vec::new(),
             up: None,
             down: None,
             prompt_up: converter(8000, codec.sample_rate()),
@@ -190,7 +190,7 @@ impl MixChannel {
         let own = self.codec().sample_rate();
         self.up = converter(own, rate.hz());
         self.down = converter(rate.hz(), own);
-        self.input = vec![0; rate.frame_samples()];
+        self.at_mix_rate = vec![0; rate.frame_samples()];
         self.own_mix = vec![0; rate.frame_samples()];
     }
 
@@ -451,9 +451,9 @@ impl AudioMixer {
                     down.reset();
                 }
             }
-            convert(&mut ch.up, &ch.native, &mut ch.input);
+            convert(&mut ch.up, &ch.native, &mut ch.at_mix_rate);
             self.talkers += 1;
-            for (acc, &s) in self.sum.iter_mut().zip(&ch.input) {
+            for (acc, &s) in self.sum.iter_mut().zip(&ch.at_mix_rate) {
                 *acc += i32::from(s);
             }
         }
@@ -501,7 +501,7 @@ impl AudioMixer {
         overlay: Option<&[i16]>,
     ) -> Option<&'a [u8]> {
         if ch.talker {
-            for ((o, &acc), &own) in ch.own_mix.iter_mut().zip(&self.sum).zip(&ch.input) {
+            for ((o, &acc), &own) in ch.own_mix.iter_mut().zip(&self.sum).zip(&ch.at_mix_rate) {
                 *o = saturate(acc - i32::from(own));
             }
         } else {
@@ -526,7 +526,6 @@ impl AudioMixer {
 fn saturate(v: i32) -> i16 {
     v.clamp(i32::from(i16::MIN), i32::from(i16::MAX)) as i16
 }
-
 
 #[cfg(test)]
 mod tests {

@@ -20,7 +20,7 @@ const ABSENT_DB: f64 = -50.0;
 /// A phone's codec, both ways.
 enum Codec {
     G711(Law),
-    G722(G722Encoder, G722Decoder),
+    G722(Box<(G722Encoder, G722Decoder)>),
     Opus(Box<OpusEncoder>, Box<OpusDecoder>),
 }
 
@@ -36,7 +36,7 @@ impl TestPhone {
         let (pt, coder) = match codec {
             AudioCodec::Pcmu => (0, Codec::G711(Law::Ulaw)),
             AudioCodec::Pcma => (8, Codec::G711(Law::Alaw)),
-            AudioCodec::G722 => (9, Codec::G722(G722Encoder::new(), G722Decoder::new())),
+            AudioCodec::G722 => (9, Codec::G722(Box::default())),
             AudioCodec::Opus => (
                 111,
                 Codec::Opus(
@@ -72,9 +72,9 @@ impl TestPhone {
                 law.encode(&pcm, &mut out);
                 out
             }
-            Codec::G722(enc, _) => {
+            Codec::G722(coder) => {
                 let mut out = Vec::new();
-                enc.encode(&pcm, &mut out);
+                coder.0.encode(&pcm, &mut out);
                 out
             }
             Codec::Opus(enc, _) => {
@@ -94,7 +94,7 @@ impl TestPhone {
                 self.heard.resize(start + parsed.payload.len(), 0);
                 law.decode(parsed.payload, &mut self.heard[start..]);
             }
-            Codec::G722(_, dec) => dec.decode(parsed.payload, &mut self.heard),
+            Codec::G722(coder) => coder.1.decode(parsed.payload, &mut self.heard),
             Codec::Opus(_, dec) => {
                 dec.decode(parsed.payload, &mut self.heard).unwrap();
             }
@@ -163,7 +163,11 @@ fn three_codecs_hear_each_other_and_not_themselves() {
             // Skip the playout delay and the codecs' start-up; analyse the last second.
             let db = phone.level(f, 500);
             if i == j {
-                assert!(db < ABSENT_DB, "{:?} hears itself at {db:.1} dBFS", codecs[i]);
+                assert!(
+                    db < ABSENT_DB,
+                    "{:?} hears itself at {db:.1} dBFS",
+                    codecs[i]
+                );
             } else {
                 assert!(
                     db > PRESENT_DB,
@@ -184,11 +188,27 @@ fn wideband_content_reaches_wideband_listeners_only() {
     let phones = run(&codecs, &tones, 75);
     let opus = &phones[1];
     let g711 = &phones[2];
-    assert!(opus.level(6000.0, 500) > PRESENT_DB - 3.0, "{}", opus.level(6000.0, 500));
-    assert!(opus.level(500.0, 500) > PRESENT_DB, "{}", opus.level(500.0, 500));
-    assert!(g711.level(500.0, 500) > PRESENT_DB, "{}", g711.level(500.0, 500));
+    assert!(
+        opus.level(6000.0, 500) > PRESENT_DB - 3.0,
+        "{}",
+        opus.level(6000.0, 500)
+    );
+    assert!(
+        opus.level(500.0, 500) > PRESENT_DB,
+        "{}",
+        opus.level(500.0, 500)
+    );
+    assert!(
+        g711.level(500.0, 500) > PRESENT_DB,
+        "{}",
+        g711.level(500.0, 500)
+    );
     // At 8 kHz a 6 kHz tone would fold to 2 kHz: the down-converter must have removed it.
-    assert!(g711.level(2000.0, 500) < ABSENT_DB, "{}", g711.level(2000.0, 500));
+    assert!(
+        g711.level(2000.0, 500) < ABSENT_DB,
+        "{}",
+        g711.level(2000.0, 500)
+    );
 }
 
 #[test]
@@ -229,7 +249,11 @@ fn talking_events_follow_the_detector() {
         let now = t0 + TICK * k as u32;
         let tones = if k < 50 { vec![(700.0, 0.2)] } else { vec![] };
         let payload = phone.payload(&tones, k);
-        engine.handle_rtp(now, LegId(0), &packet(9, 5, k as u16, k as u32 * 160, false, &payload));
+        engine.handle_rtp(
+            now,
+            LegId(0),
+            &packet(9, 5, k as u16, k as u32 * 160, false, &payload),
+        );
         engine.tick(now);
         while engine.poll_transmit().is_some() {}
         while let Some(e) = engine.poll_event() {

@@ -91,7 +91,10 @@ fn phones_as_they_offer() {
     assert!(fmtps(&sdp).contains(&("96".into(), OUR_OPUS_FMTP.into())));
     // linphone: opus with a 48000 Hz telephone-event, which is the one taken.
     let (_, neg) = answer(&parse(LINPHONE), &wideband()).unwrap();
-    assert_eq!((neg.codec.as_str(), neg.telephone_event_pt), ("opus", Some(100)));
+    assert_eq!(
+        (neg.codec.as_str(), neg.telephone_event_pt),
+        ("opus", Some(100))
+    );
     // Polycom: G.722 first, no opus.
     let (_, neg) = answer(&parse(POLYCOM), &wideband()).unwrap();
     assert_eq!(neg.codec, "G722");
@@ -99,7 +102,10 @@ fn phones_as_they_offer() {
 
 #[test]
 fn comfort_noise_is_accepted_with_g711_only() {
-    let o = offer_of("m=audio 5000 RTP/AVP 0 13 101", &["a=rtpmap:101 telephone-event/8000"]);
+    let o = offer_of(
+        "m=audio 5000 RTP/AVP 0 13 101",
+        &["a=rtpmap:101 telephone-event/8000"],
+    );
     let (sdp, _) = answer(&o, &wideband()).unwrap();
     assert_eq!(sdp.media[0].formats, ["0", "101", "13"]);
     // Not with Opus (CN/8000 is for an 8000 Hz clock), and not when we do not want it.

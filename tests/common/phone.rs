@@ -90,7 +90,7 @@ impl PhoneOptions {
             amplitude: 0.25,
             codecs: vec![pcmu(), pcma()],
             telephone_event: true,
-                advertise_rtp: None,
+            advertise_rtp: None,
             answer_timeout: Duration::from_secs(5),
         }
     }
