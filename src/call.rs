@@ -29,21 +29,27 @@ use crate::App;
 /// Leg ids are unique in the process (they name legs in every engine).
 static NEXT_LEG: AtomicU64 = AtomicU64::new(1);
 
-/// The codecs the bridge answers with, most preferred first.
+/// Our Opus parameters (RFC 7587 §6.1): what we want to receive. In-band FEC is welcome (we
+/// recover lost packets from it); mono, since the mix is mono.
+pub const OPUS_FMTP: &str = "useinbandfec=1;stereo=0;sprop-stereo=0";
+
+/// The codecs the bridge answers with, most preferred first: the widest audio the caller can do
+/// (Opus, then G.722, then G.711).
 pub fn local_codecs() -> Vec<CodecSpec> {
+    let codec = |name: &str, clock_rate, channels, static_pt, fmtp: Option<&str>| CodecSpec {
+        name: name.into(),
+        clock_rate,
+        channels,
+        static_pt,
+        fmtp: fmtp.map(str::to_owned),
+    };
     vec![
-        CodecSpec {
-            name: "PCMU".into(),
-            clock_rate: 8000,
-            channels: 1,
-            static_pt: Some(0),
-        },
-        CodecSpec {
-            name: "PCMA".into(),
-            clock_rate: 8000,
-            channels: 1,
-            static_pt: Some(8),
-        },
+        // RFC 7587 §7: always opus/48000/2 in SDP, whatever is sent.
+        codec("opus", 48_000, 2, None, Some(OPUS_FMTP)),
+        // RFC 3551: G.722 keeps the 8000 Hz RTP clock.
+        codec("G722", 8000, 1, Some(9), None),
+        codec("PCMU", 8000, 1, Some(0), None),
+        codec("PCMA", 8000, 1, Some(8), None),
     ]
 }
 
@@ -52,6 +58,8 @@ fn leg_config(n: &NegotiatedAudio, ssrc: u32) -> Option<LegConfig> {
     let codec = match n.codec.to_ascii_uppercase().as_str() {
         "PCMU" => AudioCodec::Pcmu,
         "PCMA" => AudioCodec::Pcma,
+        "G722" => AudioCodec::G722,
+        "OPUS" => AudioCodec::Opus,
         _ => return None,
     };
     Some(LegConfig {
@@ -60,6 +68,7 @@ fn leg_config(n: &NegotiatedAudio, ssrc: u32) -> Option<LegConfig> {
         telephone_event_pt: n.telephone_event_pt,
         ptime_ms: n.ptime_ms,
         ssrc,
+        fmtp: n.fmtp.clone(),
     })
 }
 
@@ -194,6 +203,7 @@ pub async fn run(app: Arc<App>, incoming: IncomingCall, ctl: CallControl) {
         audio_port: ports.port,
         codecs: local_codecs(),
         telephone_event: true,
+        comfort_noise: true,
         session_id: u64::from(rand::random::<u32>()),
         session_version: 1,
     };
@@ -329,10 +339,9 @@ impl Call {
         match negotiate_offer(&body, &self.local) {
             Ok((answer, n)) => {
                 if let Some(m) = &self.media {
-                    let codec_changed = self
-                        .current
-                        .as_ref()
-                        .is_none_or(|c| c.payload_type != n.payload_type || c.codec != n.codec);
+                    let codec_changed = self.current.as_ref().is_none_or(|c| {
+                        c.payload_type != n.payload_type || c.codec != n.codec || c.fmtp != n.fmtp
+                    });
                     let config = if codec_changed {
                         leg_config(&n, self.ssrc)
                     } else {

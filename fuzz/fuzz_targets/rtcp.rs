@@ -27,6 +27,7 @@ fuzz_target!(|data: &[u8]| {
         telephone_event_pt: None,
         ptime_ms: 20,
         ssrc: 1,
+        fmtp: None,
     };
     engine.add_leg(t0, LegId(1), config);
     engine.set_wallclock(t0, std::time::UNIX_EPOCH);

@@ -32,6 +32,7 @@ fuzz_target!(|data: &[u8]| {
         telephone_event_pt: Some(101),
         ptime_ms: 20,
         ssrc: 1,
+        fmtp: None,
     };
     engine.add_leg(t0, LegId(1), config);
     for (i, datagram) in data.split(|b| *b == 0xFF).enumerate() {

@@ -15,6 +15,7 @@ fn local() -> LocalMedia {
         clock_rate,
         channels,
         static_pt,
+        fmtp: None,
     };
     LocalMedia {
         address: IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1)),
@@ -25,6 +26,7 @@ fn local() -> LocalMedia {
             codec("opus", 48000, 2, None),
         ],
         telephone_event: true,
+        comfort_noise: false,
         session_id: 1,
         session_version: 1,
     }

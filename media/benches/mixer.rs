@@ -53,6 +53,7 @@ fn setup(conferences: usize, size: usize, t0: Instant) -> (Vec<ConferenceEngine>
                 telephone_event_pt: Some(101),
                 ptime_ms: 20,
                 ssrc: id as u32,
+                fmtp: None,
             };
             let pt = config.payload_type;
             engine.add_leg(t0, LegId(id), config);

@@ -1,5 +1,7 @@
 //! One conference's media (or the one-person "lobby" of a call in the IVR): per-leg RTP session,
-//! jitter buffer, G.711 decoder and encoder, RFC 4733 receiver, and the N−1 mixer.
+//! jitter buffer, decoder and encoder (G.711, G.722 or Opus, see [`crate::codec`]), RFC 4733
+//! receiver, talk detector, and the N−1 mixer, which runs at the widest codec's rate (8, 16 or
+//! 48 kHz; see [`crate::mixer`]).
 //!
 //! # Driving it
 //!
@@ -47,6 +49,7 @@
 //!     telephone_event_pt: Some(101),
 //!     ptime_ms: 20,
 //!     ssrc: 0x1234_5678,
+//!     fmtp: None,
 //! };
 //! engine.add_leg(t0, LegId(1), config);
 //! for k in 0..3u32 {
@@ -64,7 +67,8 @@
 //! ```
 //!
 //! Only 20 ms packets are sent, whatever `ptime` says; received packets of 10 to 60 ms are
-//! played out by timestamp. Nothing here allocates per tick: every buffer belongs to a leg and is
+//! played out by timestamp (Opus packets whole, up to 120 ms). RFC 3389 comfort noise (payload
+//! type 13) marks the peer as silent: the frames it does not send are silence, not a loss. Nothing here allocates per tick: every buffer belongs to a leg and is
 //! allocated by `add_leg` (the event queue is bounded), clips are shared `Arc`s read through a
 //! cursor, and the in-band detector's window is a fixed array.
 
@@ -72,9 +76,10 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
+pub use crate::codec::AudioCodec;
 use crate::dtmf::EventPayload;
 use crate::ids::Pt;
-use crate::jitter::Pop;
+use crate::jitter::Arrival;
 use crate::leg::LegState;
 use crate::mixer::{AudioMixer, SampleRate};
 use crate::playback::Step;
@@ -85,15 +90,6 @@ use crate::stats::{EngineStats, LegStats};
 /// A participant in an engine, chosen by the caller (the driver's call id).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct LegId(pub u64);
-
-/// The audio codecs the engine speaks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum AudioCodec {
-    /// G.711 µ-law, 8 kHz.
-    Pcmu,
-    /// G.711 A-law, 8 kHz.
-    Pcma,
-}
 
 /// How a leg was negotiated.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -109,6 +105,8 @@ pub struct LegConfig {
     pub ptime_ms: u32,
     /// The SSRC the bridge sends with on this leg.
     pub ssrc: u32,
+    /// The peer's `a=fmtp` parameters for the codec (read for Opus: bit rate, FEC, DTX…).
+    pub fmtp: Option<String>,
 }
 
 /// Whether a packet is RTP or RTCP (the driver sends RTCP to the RTP port + 1, or rtcp-mux).
@@ -141,7 +139,8 @@ pub enum MediaEvent {
         /// `0`–`9`, `*`, `#`, `A`–`D`.
         digit: char,
     },
-    /// A leg started or stopped talking (energy threshold, 300 ms hangover before `false`).
+    /// A leg started or stopped talking (see [`crate::talk`]: 40 ms above the start level,
+    /// 300 ms below the stop level).
     Talking {
         /// The leg.
         leg: LegId,
@@ -167,6 +166,9 @@ pub enum MediaEvent {
 /// Events kept when the driver does not drain them; older ones are kept, newer dropped and
 /// counted, so a stuck consumer cannot grow memory without bound.
 const MAX_EVENTS: usize = 256;
+
+/// The static payload type of RFC 3389 comfort noise (RFC 3551 table 4).
+pub const COMFORT_NOISE_PT: u8 = 13;
 
 /// CNAME used in SDES until [`ConferenceEngine::set_cname`] is called.
 const DEFAULT_CNAME: &str = "pont";
@@ -248,7 +250,10 @@ impl ConferenceEngine {
     pub fn reconfigure_leg(&mut self, leg: LegId, config: LegConfig) -> bool {
         match self.index.get(&leg) {
             Some(&i) => {
-                self.legs[i].reconfigure(config);
+                if self.legs[i].reconfigure(config) {
+                    self.mixer.register(&mut self.legs[i].mix);
+                    self.retune();
+                }
                 true
             }
             None => false,
@@ -275,7 +280,25 @@ impl ConferenceEngine {
         self.tx_cursor = 0;
         state.rtp_len = 0;
         state.rtcp_len = 0;
+        self.retune();
         Some(state)
+    }
+
+    /// Sets the mixing rate to the widest codec present and re-registers every leg if it
+    /// changed (allocates; only on joins, leaves and codec changes).
+    fn retune(&mut self) {
+        let rate = SampleRate::widest(self.legs.iter().map(|l| l.config.codec));
+        if rate != self.mixer.rate() {
+            self.mixer.set_rate(rate);
+            for st in &mut self.legs {
+                self.mixer.register(&mut st.mix);
+            }
+        }
+    }
+
+    /// The rate the engine mixes at now.
+    pub fn mixing_rate(&self) -> u32 {
+        self.mixer.rate().hz()
     }
 
     /// Puts a participant taken from another engine in (replacing a leg with the same id).
@@ -284,11 +307,13 @@ impl ConferenceEngine {
         if state.next_sr < now {
             state.schedule_sr(now);
         }
+        self.mixer.register(&mut state.mix);
         self.index.insert(state.id, self.legs.len());
         self.legs.push(state);
+        self.retune();
     }
 
-    /// Plays `clips` (samples at the engine's rate, 8 kHz) back to back to `leg`, replacing what
+    /// Plays `clips` (8 kHz samples, converted to the leg's codec rate) back to back to `leg`, replacing what
     /// it was playing (which then ends with its own [`MediaEvent::PlaybackFinished`], queued
     /// now). The leg hears the clips added over its conference mix. Up to
     /// [`crate::playback::QUEUE_CAPACITY`] clips are queued without allocating. Returns `false`
@@ -387,10 +412,38 @@ impl ConferenceEngine {
                 );
             }
         } else if audio {
-            st.jitter
-                .insert(now, h.ssrc, h.seq, h.timestamp, packet.payload);
+            // Opus packets last what their TOC says; G.711/G.722 bytes are timestamp units.
+            let duration = if st.config.codec.byte_framed() {
+                Ok(packet.payload.len())
+            } else {
+                crate::opus::packet_samples(packet.payload)
+            };
+            match duration {
+                Ok(duration) => {
+                    st.jitter.offer(
+                        now,
+                        &Arrival {
+                            ssrc: h.ssrc,
+                            seq: h.seq,
+                            ts: h.timestamp,
+                            marker: h.marker,
+                            payload: packet.payload,
+                            duration: duration as u32,
+                        },
+                    );
+                }
+                Err(_) => {
+                    st.stats.rtp_malformed += 1;
+                    st.jitter.skip(h.ssrc, h.seq);
+                }
+            }
+        } else if h.pt == Pt(COMFORT_NOISE_PT) {
+            // RFC 3389: the peer went silent; its missing frames are silence, not loss.
+            st.stats.comfort_noise += 1;
+            st.comfort_noise = true;
+            st.jitter.skip(h.ssrc, h.seq);
         } else {
-            // Comfort noise (PT 13) or anything not negotiated: no audio, but not a loss either.
+            // Anything not negotiated: no audio, but not a loss either.
             st.stats.rtp_unknown_pt += 1;
             st.jitter.skip(h.ssrc, h.seq);
         }
@@ -450,17 +503,15 @@ impl ConferenceEngine {
         self.tx_cursor = 0;
         self.mixer.begin();
         for st in &mut self.legs {
-            match st.jitter.pop(now, &mut st.frame) {
-                Pop::Frame(n) => st.mix.load(&st.frame[..n]),
-                Pop::Missing => st.mix.conceal(),
-            }
-            self.mixer.add(&mut st.mix);
+            st.next_frame(now);
+            let change = self.mixer.add(&mut st.mix);
             // The first concealed frame repeats the previous one with a fade: its phase jump and
             // slope would break a key in two, so a single lost packet is skipped (the detector
             // sees the tone resume); later missing frames are silence and are fed, so that a
             // phone that stops sending (DTX) releases the key it held.
             if st.inband_enabled && st.mix.missing() != 1 {
-                if let Some(digit) = st.inband.push(st.mix.input()) {
+                let narrow = st.mix.narrow_input();
+                if let Some(digit) = st.inband.push(narrow) {
                     push_event(
                         &mut self.events,
                         &mut self.events_dropped,
@@ -470,24 +521,26 @@ impl ConferenceEngine {
             }
             if let Some(digit) = st.dtmf.poll(now) {
                 st.stats.dtmf_digits += 1;
-                self.events
-                    .push_back(MediaEvent::Dtmf { leg: st.id, digit });
+                push_event(
+                    &mut self.events,
+                    &mut self.events_dropped,
+                    MediaEvent::Dtmf { leg: st.id, digit },
+                );
             }
-            if let Some(talking) = talk_change(st) {
-                self.events.push_back(MediaEvent::Talking {
-                    leg: st.id,
-                    talking,
-                });
+            if let Some(talking) = change {
+                push_event(
+                    &mut self.events,
+                    &mut self.events_dropped,
+                    MediaEvent::Talking {
+                        leg: st.id,
+                        talking,
+                    },
+                );
             }
         }
-        let samples = self.mixer.rate().frame_samples();
-        let rate = self.mixer.rate().hz();
         let ntp = self.ntp_at(now);
         for i in 0..self.legs.len() {
             let st = &mut self.legs[i];
-            let header =
-                st.sender
-                    .next_header(now, Pt(st.config.payload_type), samples as u32, rate);
             let step = st.playback.step();
             let payload = match step {
                 Step::Idle => self.mixer.payload(&mut st.mix),
@@ -495,14 +548,30 @@ impl ConferenceEngine {
                     self.mixer.payload_over(&mut st.mix, st.playback.frame())
                 }
             };
+            let codec = st.config.codec;
+            let header = st.sender.next_header(
+                now,
+                Pt(st.config.payload_type),
+                codec.frame_units(),
+                codec.clock_rate(),
+            );
             if st.rtp_len != 0 {
                 st.stats.tx_overwritten += 1;
             }
-            st.rtp_len = rtp::write(&mut st.rtp_buf, &header, payload).unwrap_or(0);
-            if st.rtp_len != 0 {
-                st.sender.count(payload.len());
-                st.stats.rtp_sent += 1;
-            }
+            st.rtp_len = match payload {
+                Some(payload) => {
+                    let n = rtp::write(&mut st.rtp_buf, &header, payload).unwrap_or(0);
+                    if n != 0 {
+                        st.sender.count(payload.len());
+                        st.stats.rtp_sent += 1;
+                    }
+                    n
+                }
+                None => {
+                    st.stats.encode_failed += 1;
+                    0
+                }
+            };
             if step == Step::Finished {
                 push_event(
                     &mut self.events,
@@ -610,22 +679,4 @@ fn push_event(events: &mut VecDeque<MediaEvent>, dropped: &mut u64, ev: MediaEve
     } else {
         events.push_back(ev);
     }
-}
-
-/// Updates a leg's talking state with a hangover; returns the new state when it changes.
-fn talk_change(st: &mut LegState) -> Option<bool> {
-    if st.mix.is_talker() {
-        st.quiet_ticks = 0;
-        if !st.talking {
-            st.talking = true;
-            return Some(true);
-        }
-    } else {
-        st.quiet_ticks = st.quiet_ticks.saturating_add(1);
-        if st.talking && st.quiet_ticks >= crate::leg::TALK_HANGOVER {
-            st.talking = false;
-            return Some(false);
-        }
-    }
-    None
 }

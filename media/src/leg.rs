@@ -5,12 +5,12 @@
 
 use std::time::{Duration, Instant};
 
+use crate::codec::AudioCodec;
 use crate::dtmf::DtmfReceiver;
-use crate::engine::{AudioCodec, LegConfig, LegId};
-use crate::g711::Law;
+use crate::engine::{LegConfig, LegId};
 use crate::ids::Ssrc;
 use crate::inband::InbandDetector;
-use crate::jitter::{JitterBuffer, MAX_PAYLOAD};
+use crate::jitter::{JitterBuffer, JitterConfig, PacketPop, Pop};
 use crate::mixer::{MixChannel, SampleRate};
 use crate::playback::Playback;
 use crate::reception::ReceptionStats;
@@ -21,12 +21,14 @@ use crate::stats::LegStats;
 pub const RTCP_INTERVAL: Duration = Duration::from_secs(5);
 /// Room for one compound SR (one report block) + SDES with a CNAME of up to 255 bytes.
 const RTCP_BUF: usize = 28 + 24 + 12 + 256;
-/// Ticks without talking before a `Talking { talking: false }` event (300 ms), so the event does
-/// not flap between words. The mix itself uses the raw per-frame decision.
-pub(crate) const TALK_HANGOVER: u32 = 15;
+/// Largest RTP payload handled (received or sent): an Opus packet of up to 120 ms at a high
+/// bit rate fits, and nothing on an Ethernet path is larger.
+pub const MAX_PAYLOAD: usize = 1500;
+/// Most 20 ms frames of loss concealed for one lost packet (a lost 120 ms Opus packet).
+const MAX_CONCEALED_PER_LOSS: u32 = 6;
 
 /// A participant's media state, as moved between engines by `take_leg` / `insert_leg`.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct LegState {
     pub(crate) id: LegId,
     pub(crate) config: LegConfig,
@@ -42,15 +44,15 @@ pub struct LegState {
     pub(crate) next_sr: Instant,
     /// State of the RTCP interval randomisation.
     pub(crate) rng: u64,
-    /// Talking as last reported in an event, and ticks since the leg last talked.
-    pub(crate) talking: bool,
-    pub(crate) quiet_ticks: u32,
+    /// The last audio packet was RFC 3389 comfort noise: the peer is silent, and missing
+    /// frames are silence rather than a loss to conceal.
+    pub(crate) comfort_noise: bool,
     /// The prompts being played to the leg (they keep playing when it moves).
     pub(crate) playback: Playback,
     /// In-band DTMF detection on the leg's decoded audio, when enabled (the IVR phase).
     pub(crate) inband: InbandDetector,
     pub(crate) inband_enabled: bool,
-    /// One frame popped from the jitter buffer.
+    /// One frame (or packet) popped from the jitter buffer.
     pub(crate) frame: Vec<u8>,
     /// The RTP packet waiting for `poll_transmit` (length 0: none).
     pub(crate) rtp_buf: Vec<u8>,
@@ -64,28 +66,31 @@ impl LegState {
     /// Fresh state for a leg joining at `now`; `seed` spreads into its initial sequence number,
     /// timestamp and RTCP timing.
     pub(crate) fn new(now: Instant, id: LegId, config: LegConfig, seed: u64) -> Self {
-        let rate = SampleRate::Hz8000;
-        let frame = rate.frame_samples();
-        let law = law_of(config.codec);
         let rng = crate::rand::splitmix64(seed ^ id.0.rotate_left(32));
+        let jitter = jitter_for(&config);
+        let mix = MixChannel::new(
+            config.codec,
+            config.fmtp.as_deref(),
+            SampleRate::of(config.codec),
+        );
         let mut leg = Self {
             id,
             sender: RtpSender::new(Ssrc(config.ssrc), rng),
             config,
             reception: ReceptionStats::default(),
-            jitter: JitterBuffer::new(frame),
+            jitter,
             dtmf: DtmfReceiver::default(),
-            mix: MixChannel::new(law, rate),
+            mix,
             stats: LegStats::default(),
             epoch: now,
             next_sr: now,
             rng,
-            talking: false,
-            quiet_ticks: 0,
-            playback: Playback::new(frame),
+            comfort_noise: false,
+            // Prompts are 8 kHz clips whatever the codec (converted on the way out).
+            playback: Playback::new(160),
             inband: InbandDetector::new(),
             inband_enabled: false,
-            frame: vec![law.silence(); frame],
+            frame: vec![0; MAX_PAYLOAD],
             rtp_buf: vec![0; HEADER_LEN + MAX_PAYLOAD],
             rtp_len: 0,
             rtcp_buf: vec![0; RTCP_BUF],
@@ -110,22 +115,75 @@ impl LegState {
         LegStats {
             jitter: self.jitter.stats(),
             interarrival_jitter: self.reception.jitter(),
+            decode_errors: self.mix.decode_errors(),
             ..self.stats
         }
     }
 
     /// Applies a new negotiation (re-INVITE) without losing the sending state when the SSRC
-    /// stays the same.
-    pub(crate) fn reconfigure(&mut self, config: LegConfig) {
+    /// stays the same. Returns whether the codec (or its parameters) changed, in which case the
+    /// leg has new codec state that its engine must register with its mixer.
+    pub(crate) fn reconfigure(&mut self, config: LegConfig) -> bool {
         if config.ssrc != self.config.ssrc {
             self.sender = RtpSender::new(Ssrc(config.ssrc), self.rng);
         }
-        let law = law_of(config.codec);
-        if law != self.mix.law() {
-            self.mix = MixChannel::new(law, SampleRate::Hz8000);
-            self.frame.fill(law.silence());
+        let changed = config.codec != self.config.codec || config.fmtp != self.config.fmtp;
+        if changed {
+            self.mix = MixChannel::new(
+                config.codec,
+                config.fmtp.as_deref(),
+                SampleRate::of(config.codec),
+            );
+            self.jitter = jitter_for(&config);
+            self.comfort_noise = false;
         }
         self.config = config;
+        changed
+    }
+
+    /// Produces this tick's frame in the leg's mix channel: from the jitter buffer, decoded, or
+    /// concealed when nothing is due.
+    pub(crate) fn next_frame(&mut self, now: Instant) {
+        if self.config.codec.byte_framed() {
+            match self.jitter.pop(now, &mut self.frame) {
+                Pop::Frame(n) => {
+                    self.comfort_noise = false;
+                    self.mix.load(&self.frame[..n]);
+                }
+                Pop::Missing if self.comfort_noise => self.mix.silence(),
+                Pop::Missing => self.mix.conceal(),
+            }
+            return;
+        }
+        // Whole packets (Opus): decode as many as needed for one frame.
+        while !self.mix.fifo_ready() {
+            match self.jitter.pop_packet(now, &mut self.frame) {
+                PacketPop::Packet { len, .. } => {
+                    self.comfort_noise = false;
+                    self.mix.decode_packet(&self.frame[..len]);
+                }
+                PacketPop::Lost { duration, next } => {
+                    let frames = duration
+                        .div_ceil(self.config.codec.frame_units())
+                        .clamp(1, MAX_CONCEALED_PER_LOSS);
+                    match next {
+                        // One lost 20 ms frame: its copy rides in the next packet's FEC.
+                        Some(len) if frames == 1 => {
+                            self.mix.recover_packet(Some(&self.frame[..len]))
+                        }
+                        _ => (0..frames).for_each(|_| self.mix.recover_packet(None)),
+                    }
+                }
+                PacketPop::Missing => break,
+            }
+        }
+        if self.mix.fifo_ready() {
+            self.mix.load_from_fifo();
+        } else if self.comfort_noise {
+            self.mix.silence();
+        } else {
+            self.mix.conceal();
+        }
     }
 
     /// Next SR at `now` + the interval randomised over [0.5, 1.5] of its mean (RFC 3550 §6.3.1),
@@ -136,17 +194,19 @@ impl LegState {
         self.next_sr = now + RTCP_INTERVAL * factor_ms as u32 / 1000;
     }
 
-    /// Arrival time in 8 kHz timestamp units since the leg's epoch (wraps like RTP timestamps).
+    /// Arrival time in the codec's RTP clock units since the leg's epoch (wraps like RTP
+    /// timestamps).
     pub(crate) fn arrival_units(&self, now: Instant) -> u32 {
         let ns = now.saturating_duration_since(self.epoch).as_nanos();
-        (ns * 8000 / 1_000_000_000) as u32
+        (ns * u128::from(self.config.codec.clock_rate()) / 1_000_000_000) as u32
     }
 }
 
-/// The G.711 law of a codec.
-pub(crate) fn law_of(codec: AudioCodec) -> Law {
-    match codec {
-        AudioCodec::Pcmu => Law::Ulaw,
-        AudioCodec::Pcma => Law::Alaw,
-    }
+/// The jitter buffer for a leg's codec.
+fn jitter_for(config: &LegConfig) -> JitterBuffer {
+    JitterBuffer::with_config(match config.codec {
+        AudioCodec::Pcmu | AudioCodec::Pcma => JitterConfig::g711(),
+        AudioCodec::G722 => JitterConfig::g722(),
+        AudioCodec::Opus => JitterConfig::opus(),
+    })
 }

@@ -10,6 +10,7 @@
 
 #![warn(missing_docs)]
 
+pub mod codec;
 pub mod dtmf;
 pub mod engine;
 pub mod g711;
@@ -26,9 +27,11 @@ pub mod prompts;
 mod rand;
 pub mod reception;
 pub mod resample;
+pub mod resampler;
 pub mod rtcp;
 pub mod rtp;
 pub mod stats;
+pub mod talk;
 
 pub use engine::{AudioCodec, ConferenceEngine, LegConfig, LegId, MediaEvent, Packet, PacketKind};
 pub use ids::{Pt, SeqNo, Ssrc};

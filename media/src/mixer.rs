@@ -1,18 +1,40 @@
 //! The N−1 audio mixer, structured like Asterisk's bridge_softmix: each tick every leg's frame is
-//! decoded once; a leg whose frame has energy above a small threshold is a talker; talkers are
-//! summed in i32; each talker gets the sum minus its own voice, and every other leg shares the
-//! full sum, encoded once per codec. All buffers are allocated when a leg joins, never per tick.
+//! decoded once; a leg that talks (see below) is summed in i32 at the mixing rate; each talker
+//! gets the sum minus its own voice, encoded with its own encoder, and every other leg shares the
+//! full sum, converted to its codec's rate and encoded **once per encoded stream** (codec and, for
+//! Opus, the receiver's parameters: an [`EncoderKey`]). All buffers are allocated when a leg joins
+//! or the mixing rate changes, never per tick.
 //!
-//! The mixing rate is 8 kHz for now ([`SampleRate`] is where 16/48 kHz will go); talker detection
-//! is a plain energy threshold (hysteresis and a real VAD are a later issue).
+//! # Rates
+//! The mixing rate follows the widest codec present: 8 kHz with only G.711, 16 kHz with G.722,
+//! 48 kHz with Opus ([`SampleRate::widest`]). A leg whose codec runs slower is converted up (only
+//! while it talks: a silent leg is not in the sum) and its mix converted back down with the
+//! polyphase [`Resampler`]s it owns; the shared mixes have one down-converter per stream.
+//!
+//! # Who is in the mix
+//! A leg is summed when its frame is above [`TALK_ENERGY`] (about −50 dBFS: a noise gate that
+//! keeps phones' background hiss out of everyone's ears) **or** its [`TalkDetector`] says it is
+//! talking (so the quiet ends of words and the pauses inside a talkspurt are not chopped).
+//!
+//! # Stream switches
+//! A leg that starts or stops talking changes from the shared stream to its own (or back). For
+//! G.711 the bytes are stateless; for G.722 and Opus the receiver's decoder sees a stream from
+//! another encoder state for a moment — the same trade ConfBridge makes, since a per-listener
+//! encoder for every silent listener is the cost the shared mix exists to avoid.
 
-use crate::g711::Law;
+use crate::codec::{AudioCodec, Decoder, Encoder, EncoderKey};
+use crate::resampler::Resampler;
+use crate::talk::{mean_square, TalkDetector};
 
-/// The rate the mixer runs at (it will follow the widest codec present).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// A rate the mixer runs at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum SampleRate {
-    /// Narrowband, G.711.
+    /// Narrowband: only G.711 legs.
     Hz8000,
+    /// Wideband: G.722 is present.
+    Hz16000,
+    /// Fullband: Opus is present.
+    Hz48000,
 }
 
 impl SampleRate {
@@ -20,6 +42,8 @@ impl SampleRate {
     pub fn hz(self) -> u32 {
         match self {
             SampleRate::Hz8000 => 8000,
+            SampleRate::Hz16000 => 16_000,
+            SampleRate::Hz48000 => 48_000,
         }
     }
 
@@ -27,58 +51,167 @@ impl SampleRate {
     pub fn frame_samples(self) -> usize {
         self.hz() as usize / 50
     }
-}
 
-/// Mean square energy (per sample) above which a frame counts as talking: an RMS of 100,
-/// about −50 dBFS, above the noise floor of quiet phones and below any speech.
-pub const TALK_ENERGY: i64 = 100 * 100;
-
-/// Number of G.711 laws, for the per-codec shared mix.
-const LAWS: usize = 2;
-
-fn law_index(law: Law) -> usize {
-    match law {
-        Law::Ulaw => 0,
-        Law::Alaw => 1,
-    }
-}
-
-/// One leg's buffers in the mixer, owned by the leg so they move with it between engines.
-#[derive(Debug, Clone)]
-pub struct MixChannel {
-    law: Law,
-    /// This tick's decoded frame. When a frame is missing it still holds the previous one,
-    /// which is what concealment repeats (so no second buffer and no copy per tick).
-    input: Vec<i16>,
-    /// Consecutive missing frames.
-    missing: u32,
-    /// The leg's own N−1 mix, encoded, when it is a talker.
-    own: Vec<u8>,
-    /// Whether this tick's frame is above [`TALK_ENERGY`].
-    talker: bool,
-}
-
-impl MixChannel {
-    /// Buffers for a leg sending and receiving `law` at `rate`.
-    pub fn new(law: Law, rate: SampleRate) -> Self {
-        let n = rate.frame_samples();
-        Self {
-            law,
-            input: vec![0; n],
-            missing: 0,
-            own: vec![law.silence(); n],
-            talker: false,
+    /// The rate a codec's PCM runs at.
+    pub fn of(codec: AudioCodec) -> SampleRate {
+        match codec.sample_rate() {
+            8000 => SampleRate::Hz8000,
+            16_000 => SampleRate::Hz16000,
+            _ => SampleRate::Hz48000,
         }
     }
 
-    /// The leg's codec.
-    pub fn law(&self) -> Law {
-        self.law
+    /// The mixing rate for these codecs: the widest (8 kHz when there are none).
+    pub fn widest(codecs: impl IntoIterator<Item = AudioCodec>) -> SampleRate {
+        codecs
+            .into_iter()
+            .map(SampleRate::of)
+            .max()
+            .unwrap_or(SampleRate::Hz8000)
+    }
+}
+
+/// Mean square energy (per sample) above which a frame is mixed even before the talk detector
+/// has decided: an RMS of 100, about −50 dBFS, above the noise floor of quiet phones and below
+/// any speech.
+pub const TALK_ENERGY: u64 = 100 * 100;
+
+/// Frames of codec concealment (Opus PLC) before a starved leg is simply silent: libopus has
+/// faded out by then, and running it on for a leg that stopped sending would only cost CPU.
+const PLC_FRAMES: u32 = 5;
+
+/// A resampler between two rates, or `None` when they are equal.
+fn converter(from: u32, to: u32) -> Option<Resampler> {
+    if from == to {
+        return None;
+    }
+    // Every pair of 8/16/48 kHz is supported; should one ever not be, fall back to no
+    // conversion (`convert` then zero-fills) rather than failing a call.
+    Resampler::new(from, to).ok()
+}
+
+/// Converts one frame with `conv`, or copies it when the rates are equal (`out` is the target
+/// frame; a length mismatch without converter zero-fills the rest).
+fn convert(conv: &mut Option<Resampler>, input: &[i16], out: &mut [i16]) {
+    match conv {
+        Some(r) => r.process(input, out),
+        None => {
+            let n = input.len().min(out.len());
+            out[..n].copy_from_slice(&input[..n]);
+            out[n..].fill(0);
+        }
+    }
+}
+
+/// One leg's codec and mixing buffers, owned by the leg so they move with it between engines.
+#[derive(Debug)]
+pub struct MixChannel {
+    key: EncoderKey,
+    pub(crate) decoder: Decoder,
+    encoder: Encoder,
+    /// Index of the leg's shared stream in its mixer (set by [`AudioMixer::register`]).
+    shared: usize,
+    /// The mixing rate the converters and buffers below are set up for.
+    mix_rate: Option<SampleRate>,
+    /// Decoded samples not yet played (the rest of an Opus packet longer than 20 ms).
+    pub(crate) fifo: Vec<i16>,
+    /// This tick's frame at the codec's rate. When a frame is missing it still holds the
+    /// previous one, which is what concealment repeats.
+    native: Vec<i16>,
+    /// This tick's frame at the mixing rate (computed only when the leg is in the sum).
+    at_mix_rate: Vec<i16>,
+    up: Option<Resampler>,
+    down: Option<Resampler>,
+    /// Prompts are 8 kHz clips: converted to the codec's rate.
+    prompt_up: Option<Resampler>,
+    overlay: Vec<i16>,
+    /// In-band DTMF runs at 8 kHz: the frame converted down, while detection is on.
+    to_narrow: Option<Resampler>,
+    narrow: Vec<i16>,
+    /// The leg's own mix at the mixing rate and at the codec's rate.
+    own_mix: Vec<i16>,
+    own_native: Vec<i16>,
+    /// The leg's own N−1 mix, encoded, when it is a talker or hears a prompt.
+    own: Vec<u8>,
+    /// Consecutive missing frames.
+    missing: u32,
+    /// This tick's mean square.
+    level: u64,
+    /// Whether this tick's frame is in the sum, and whether the previous one was.
+    talker: bool,
+    was_talker: bool,
+    detector: TalkDetector,
+    decode_errors: u64,
+}
+
+impl MixChannel {
+    /// Buffers for a leg sending and receiving `codec` (with the peer's `fmtp`) in a mixer at
+    /// `rate`.
+    pub fn new(codec: AudioCodec, fmtp: Option<&str>, rate: SampleRate) -> Self {
+        let key = EncoderKey::new(codec, fmtp);
+        let n = codec.frame_samples();
+        let mut ch = Self {
+            decoder: Decoder::new(codec),
+            encoder: Encoder::new(&key),
+            key,
+            shared: usize::MAX,
+            mix_rate: None,
+            // Up to 120 ms of Opus plus one frame.
+            fifo: Vec::with_capacity(if codec.byte_framed() { 0 } else { 5760 + n }),
+            native: vec![0; n],
+            at_mix_rate: Vec::new(),
+            up: None,
+            down: None,
+            prompt_up: converter(8000, codec.sample_rate()),
+            overlay: vec![0; n],
+            to_narrow: None,
+            narrow: Vec::new(),
+            own_mix: Vec::new(),
+            own_native: vec![0; n],
+            own: Vec::with_capacity(1500),
+            missing: 0,
+            level: 0,
+            talker: false,
+            was_talker: false,
+            detector: TalkDetector::new(),
+            decode_errors: 0,
+        };
+        ch.set_mix_rate(rate);
+        ch
     }
 
-    /// Whether this tick's frame counted as talking.
+    /// Follows a change of the mixing rate (allocates when it changes; a leg moving between
+    /// engines at the same rate keeps everything).
+    pub(crate) fn set_mix_rate(&mut self, rate: SampleRate) {
+        if self.mix_rate == Some(rate) {
+            return;
+        }
+        self.mix_rate = Some(rate);
+        let own = self.codec().sample_rate();
+        self.up = converter(own, rate.hz());
+        self.down = converter(rate.hz(), own);
+        self.at_mix_rate = vec![0; rate.frame_samples()];
+        self.own_mix = vec![0; rate.frame_samples()];
+    }
+
+    /// The leg's codec.
+    pub fn codec(&self) -> AudioCodec {
+        self.key.codec
+    }
+
+    /// Which encoded stream the leg can share.
+    pub fn key(&self) -> &EncoderKey {
+        &self.key
+    }
+
+    /// Whether this tick's frame is in the mix.
     pub fn is_talker(&self) -> bool {
         self.talker
+    }
+
+    /// Whether the talk detector says the leg is talking.
+    pub fn is_talking(&self) -> bool {
+        self.detector.is_talking()
     }
 
     /// Consecutive ticks without a received frame (0 when this tick's frame was received).
@@ -86,42 +219,153 @@ impl MixChannel {
         self.missing
     }
 
-    /// This tick's decoded frame.
-    pub fn input(&self) -> &[i16] {
-        &self.input
+    /// Payloads the decoder refused (concealed instead).
+    pub fn decode_errors(&self) -> u64 {
+        self.decode_errors
     }
 
-    /// Loads this tick's encoded frame; bytes beyond `codes` are silence.
-    pub fn load(&mut self, codes: &[u8]) {
-        let n = self.law.decode(codes, &mut self.input);
-        self.input[n..].fill(0);
+    /// This tick's decoded frame at the codec's rate.
+    pub fn input(&self) -> &[i16] {
+        &self.native
+    }
+
+    /// This tick's frame at 8 kHz, for the in-band DTMF detector; call it every tick while
+    /// detection is on (the converter keeps its history).
+    pub(crate) fn narrow_input(&mut self) -> &[i16] {
+        if self.codec().sample_rate() == 8000 {
+            return &self.native;
+        }
+        if self.to_narrow.is_none() {
+            self.to_narrow = converter(self.codec().sample_rate(), 8000);
+            self.narrow = vec![0; 160];
+        }
+        convert(&mut self.to_narrow, &self.native, &mut self.narrow);
+        &self.narrow
+    }
+
+    /// Loads this tick's payload of a byte-framed codec (G.711, G.722): `payload` holds one
+    /// frame's worth of bytes or fewer (the rest of the frame is silence).
+    pub fn load(&mut self, payload: &[u8]) {
+        let n = self.native.len();
+        self.native.clear();
+        if self.decoder.decode(payload, &mut self.native).is_err() {
+            self.decode_errors += 1;
+        }
+        self.native.resize(n, 0);
         self.missing = 0;
     }
 
-    /// No frame this tick: repeat the last one fading out to zero, once; then silence.
+    /// Decodes a whole packet (Opus) into the FIFO; a packet the decoder refuses becomes one
+    /// frame of concealment.
+    pub(crate) fn decode_packet(&mut self, packet: &[u8]) {
+        if self.decoder.decode(packet, &mut self.fifo).is_err() {
+            self.decode_errors += 1;
+            if self.decoder.conceal(&mut self.fifo).is_err() {
+                let n = self.fifo.len() + self.native.len();
+                self.fifo.resize(n, 0);
+            }
+        }
+    }
+
+    /// A packet was lost: recovers it from `next`'s in-band FEC when given, else conceals.
+    pub(crate) fn recover_packet(&mut self, next: Option<&[u8]>) {
+        let ok = match next {
+            Some(next) => self.decoder.decode_fec(next, &mut self.fifo).is_ok(),
+            None => self.decoder.conceal(&mut self.fifo).is_ok(),
+        };
+        if !ok {
+            let n = self.fifo.len() + self.native.len();
+            self.fifo.resize(n, 0);
+        }
+    }
+
+    /// Whether the FIFO holds a whole frame.
+    pub(crate) fn fifo_ready(&self) -> bool {
+        self.fifo.len() >= self.native.len()
+    }
+
+    /// Takes this tick's frame from the FIFO (after [`MixChannel::fifo_ready`]).
+    pub(crate) fn load_from_fifo(&mut self) {
+        let n = self.native.len();
+        self.native.copy_from_slice(&self.fifo[..n]);
+        self.fifo.drain(..n);
+        self.missing = 0;
+    }
+
+    /// No frame this tick: the codec's concealment for a few frames if it has one (Opus PLC),
+    /// else the last frame repeated once fading out to zero; then silence.
     pub fn conceal(&mut self) {
         self.missing = self.missing.saturating_add(1);
-        if self.missing == 1 {
-            let n = self.input.len().max(1) as i32;
-            for (i, s) in self.input.iter_mut().enumerate() {
+        if self.decoder.has_plc() {
+            if self.missing <= PLC_FRAMES {
+                let n = self.native.len();
+                self.native.clear();
+                if self.decoder.conceal(&mut self.native).is_err() {
+                    self.native.clear();
+                }
+                self.native.resize(n, 0);
+            } else {
+                self.native.fill(0);
+            }
+        } else if self.missing == 1 {
+            let n = self.native.len().max(1) as i32;
+            for (i, s) in self.native.iter_mut().enumerate() {
                 *s = (i32::from(*s) * (n - i as i32) / n) as i16;
             }
         } else {
-            self.input.fill(0);
+            self.native.fill(0);
+        }
+    }
+
+    /// No frame this tick and none expected (the peer sent comfort noise): silence, no
+    /// concealment.
+    pub(crate) fn silence(&mut self) {
+        self.missing = self.missing.saturating_add(1);
+        self.fifo.clear();
+        self.native.fill(0);
+    }
+}
+
+/// One shared encoded stream: the full mix converted to a codec's rate and encoded once per tick
+/// for every listener with that [`EncoderKey`].
+#[derive(Debug)]
+struct Shared {
+    key: EncoderKey,
+    down: Option<Resampler>,
+    pcm: Vec<i16>,
+    encoder: Encoder,
+    bytes: Vec<u8>,
+    /// Whether `bytes` is this tick's.
+    ready: bool,
+    /// Whether `bytes` holds a payload (the encoder may fail).
+    ok: bool,
+}
+
+impl Shared {
+    fn new(key: &EncoderKey, rate: SampleRate) -> Self {
+        let own = key.codec.sample_rate();
+        Self {
+            key: key.clone(),
+            down: converter(rate.hz(), own),
+            pcm: vec![0; key.codec.frame_samples()],
+            encoder: Encoder::new(key),
+            bytes: Vec::with_capacity(1500),
+            ready: false,
+            ok: false,
         }
     }
 }
 
 /// The per-engine mixing state: the i32 sum and the shared encoded mixes.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct AudioMixer {
     rate: SampleRate,
     sum: Vec<i32>,
-    /// The full mix encoded per law, for every non-talker.
-    shared: [Vec<u8>; LAWS],
-    /// Whether `shared[law]` has been encoded this tick (encode lazily, once).
-    shared_ready: [bool; LAWS],
+    /// The full mix at the mixing rate, saturated (the input of the shared streams).
+    full: Vec<i16>,
+    shared: Vec<Shared>,
     talkers: usize,
+    encodes: u64,
 }
 
 impl AudioMixer {
@@ -131,9 +375,10 @@ impl AudioMixer {
         Self {
             rate,
             sum: vec![0; n],
-            shared: [vec![0; n], vec![0; n]],
-            shared_ready: [false; LAWS],
+            full: vec![0; n],
+            shared: Vec::new(),
             talkers: 0,
+            encodes: 0,
         }
     }
 
@@ -142,69 +387,139 @@ impl AudioMixer {
         self.rate
     }
 
+    /// Changes the mixing rate (allocates; only on joins and leaves). The channels must follow
+    /// with [`MixChannel::set_mix_rate`]-equivalent [`AudioMixer::register`] calls.
+    pub fn set_rate(&mut self, rate: SampleRate) {
+        if rate == self.rate {
+            return;
+        }
+        self.rate = rate;
+        self.sum = vec![0; rate.frame_samples()];
+        self.full = vec![0; rate.frame_samples()];
+        for s in &mut self.shared {
+            *s = Shared::new(&s.key.clone(), rate);
+        }
+    }
+
+    /// Prepares a channel for this mixer: its converters for the mixing rate and its shared
+    /// stream (created on first use of its key; allocates). Call when a leg comes in and after
+    /// [`AudioMixer::set_rate`].
+    pub fn register(&mut self, ch: &mut MixChannel) {
+        ch.set_mix_rate(self.rate);
+        ch.shared = match self.shared.iter().position(|s| s.key == ch.key) {
+            Some(i) => i,
+            None => {
+                self.shared.push(Shared::new(&ch.key, self.rate));
+                self.shared.len() - 1
+            }
+        };
+    }
+
     /// Talkers in the current tick.
     pub fn talkers(&self) -> usize {
         self.talkers
     }
 
+    /// Frames encoded so far (own and shared): what the shared mix saves shows here.
+    pub fn encodes(&self) -> u64 {
+        self.encodes
+    }
+
     /// Starts a tick.
     pub fn begin(&mut self) {
         self.sum.fill(0);
-        self.shared_ready = [false; LAWS];
+        for s in &mut self.shared {
+            s.ready = false;
+        }
         self.talkers = 0;
     }
 
-    /// Adds a leg's loaded (or concealed) frame: decides whether it talks and sums it if so.
-    pub fn add(&mut self, ch: &mut MixChannel) {
-        let energy: i64 = ch.input.iter().map(|&s| i64::from(s) * i64::from(s)).sum();
-        ch.talker = energy > TALK_ENERGY * ch.input.len() as i64;
+    /// Adds a leg's loaded (or concealed) frame: measures it, runs its talk detector, and sums
+    /// it if it is in the mix. Returns the detector's change, if any.
+    pub fn add(&mut self, ch: &mut MixChannel) -> Option<bool> {
+        ch.level = mean_square(&ch.native);
+        let change = ch.detector.push(ch.level);
+        ch.was_talker = ch.talker;
+        ch.talker = ch.level > TALK_ENERGY || ch.detector.is_talking();
         if ch.talker {
+            if !ch.was_talker {
+                // Coming out of silence: the converter's history is that silence.
+                if let Some(up) = &mut ch.up {
+                    up.reset();
+                }
+                if let Some(down) = &mut ch.down {
+                    down.reset();
+                }
+            }
+            convert(&mut ch.up, &ch.native, &mut ch.at_mix_rate);
             self.talkers += 1;
-            for (acc, &s) in self.sum.iter_mut().zip(&ch.input) {
+            for (acc, &s) in self.sum.iter_mut().zip(&ch.at_mix_rate) {
                 *acc += i32::from(s);
             }
         }
+        change
     }
 
     /// The encoded payload the leg hears this tick: its own N−1 mix if it talks, else the shared
-    /// mix of its codec (encoded on first use this tick).
-    pub fn payload<'a>(&'a mut self, ch: &'a mut MixChannel) -> &'a [u8] {
+    /// stream of its key (converted and encoded on first use this tick). `None` when the encoder
+    /// produced nothing (then nothing is sent).
+    pub fn payload<'a>(&'a mut self, ch: &'a mut MixChannel) -> Option<&'a [u8]> {
         if ch.talker {
-            for ((o, &acc), &own) in ch.own.iter_mut().zip(&self.sum).zip(&ch.input) {
-                *o = encode_one(ch.law, saturate(acc - i32::from(own)));
-            }
-            return &ch.own;
+            return self.own_payload(ch, None);
         }
-        let i = law_index(ch.law);
-        if !self.shared_ready[i] {
-            for (o, &acc) in self.shared[i].iter_mut().zip(&self.sum) {
-                *o = encode_one(ch.law, saturate(acc));
-            }
-            self.shared_ready[i] = true;
+        if ch.shared >= self.shared.len() {
+            // Not registered (cannot happen through the engine): its own stream, then.
+            return self.own_payload(ch, None);
         }
-        &self.shared[i]
+        let s = &mut self.shared[ch.shared];
+        if !s.ready {
+            for (f, &acc) in self.full.iter_mut().zip(&self.sum) {
+                *f = saturate(acc);
+            }
+            convert(&mut s.down, &self.full, &mut s.pcm);
+            s.ok = s.encoder.encode(&s.pcm, &mut s.bytes);
+            s.ready = true;
+            self.encodes += 1;
+        }
+        s.ok.then_some(&s.bytes[..])
     }
 
     /// The encoded payload of a leg hearing a prompt: what [`AudioMixer::payload`] would give it
-    /// plus `overlay` (the prompt's frame), summed before encoding. Always the leg's own buffer,
-    /// since no other leg hears this prompt.
-    pub fn payload_over<'a>(&'a mut self, ch: &'a mut MixChannel, overlay: &[i16]) -> &'a [u8] {
-        let own_voice = ch.talker;
-        for (i, o) in ch.own.iter_mut().enumerate() {
-            let mut v = self.sum[i] + overlay.get(i).copied().map_or(0, i32::from);
-            if own_voice {
-                v -= i32::from(ch.input[i]);
-            }
-            *o = encode_one(ch.law, saturate(v));
-        }
-        &ch.own
+    /// plus `overlay` (the prompt's 8 kHz frame, converted to the codec's rate), summed before
+    /// encoding. Always the leg's own stream, since no other leg hears this prompt.
+    pub fn payload_over<'a>(
+        &'a mut self,
+        ch: &'a mut MixChannel,
+        overlay: &[i16],
+    ) -> Option<&'a [u8]> {
+        self.own_payload(ch, Some(overlay))
     }
-}
 
-fn encode_one(law: Law, s: i16) -> u8 {
-    match law {
-        Law::Ulaw => crate::g711::ulaw_encode(s),
-        Law::Alaw => crate::g711::alaw_encode(s),
+    fn own_payload<'a>(
+        &mut self,
+        ch: &'a mut MixChannel,
+        overlay: Option<&[i16]>,
+    ) -> Option<&'a [u8]> {
+        if ch.talker {
+            for ((o, &acc), &own) in ch.own_mix.iter_mut().zip(&self.sum).zip(&ch.at_mix_rate) {
+                *o = saturate(acc - i32::from(own));
+            }
+        } else {
+            for (o, &acc) in ch.own_mix.iter_mut().zip(&self.sum) {
+                *o = saturate(acc);
+            }
+        }
+        convert(&mut ch.down, &ch.own_mix, &mut ch.own_native);
+        if let Some(overlay) = overlay {
+            convert(&mut ch.prompt_up, overlay, &mut ch.overlay);
+            for (o, &p) in ch.own_native.iter_mut().zip(&ch.overlay) {
+                *o = o.saturating_add(p);
+            }
+        }
+        self.encodes += 1;
+        ch.encoder
+            .encode(&ch.own_native, &mut ch.own)
+            .then_some(&ch.own[..])
     }
 }
 
@@ -215,10 +530,11 @@ fn saturate(v: i32) -> i16 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::g711::{alaw_decode, ulaw_decode, ulaw_encode};
+    use crate::g711::{alaw_decode, ulaw_decode, ulaw_encode, Law};
 
-    fn channel(law: Law, level: i16) -> MixChannel {
-        let mut ch = MixChannel::new(law, SampleRate::Hz8000);
+    fn channel(codec: AudioCodec, level: i16) -> MixChannel {
+        let mut ch = MixChannel::new(codec, None, SampleRate::Hz8000);
+        let law = codec.law().unwrap();
         let codes: Vec<u8> = (0..160)
             .map(|i| {
                 let s = if i % 2 == 0 { level } else { -level };
@@ -232,67 +548,99 @@ mod tests {
         ch
     }
 
-    #[test]
-    fn talkers_get_n_minus_1_and_listeners_the_sum() {
+    fn mixer_with(chans: &mut [&mut MixChannel]) -> AudioMixer {
         let mut m = AudioMixer::new(SampleRate::Hz8000);
-        let mut a = channel(Law::Ulaw, 1000);
-        let mut b = channel(Law::Ulaw, 3000);
-        let mut quiet = channel(Law::Alaw, 0);
+        for ch in chans.iter_mut() {
+            m.register(ch);
+        }
         m.begin();
-        for ch in [&mut a, &mut b, &mut quiet] {
+        for ch in chans.iter_mut() {
             m.add(ch);
         }
+        m
+    }
+
+    #[test]
+    fn talkers_get_n_minus_1_and_listeners_the_sum() {
+        let mut a = channel(AudioCodec::Pcmu, 1000);
+        let mut b = channel(AudioCodec::Pcmu, 3000);
+        let mut quiet = channel(AudioCodec::Pcma, 0);
+        let mut m = mixer_with(&mut [&mut a, &mut b, &mut quiet]);
         assert_eq!(m.talkers(), 2);
         assert!(!quiet.is_talker());
         // a hears only b, b hears only a, the listener hears both.
-        let pa = ulaw_decode(m.payload(&mut a)[0]);
+        let pa = ulaw_decode(m.payload(&mut a).unwrap()[0]);
         assert!((2900..=3100).contains(&pa), "{pa}");
-        let pb = ulaw_decode(m.payload(&mut b)[0]);
+        let pb = ulaw_decode(m.payload(&mut b).unwrap()[0]);
         assert!((950..=1050).contains(&pb), "{pb}");
-        let pq = alaw_decode(m.payload(&mut quiet)[0]);
+        let pq = alaw_decode(m.payload(&mut quiet).unwrap()[0]);
         assert!((3800..=4200).contains(&pq), "{pq}");
     }
 
     #[test]
+    fn listeners_of_one_codec_share_one_encode() {
+        let mut a = channel(AudioCodec::Pcmu, 1000);
+        let mut q1 = channel(AudioCodec::Pcmu, 0);
+        let mut q2 = channel(AudioCodec::Pcmu, 0);
+        let mut q3 = channel(AudioCodec::Pcma, 0);
+        let mut m = mixer_with(&mut [&mut a, &mut q1, &mut q2, &mut q3]);
+        let before = m.encodes();
+        for ch in [&mut a, &mut q1, &mut q2, &mut q3] {
+            assert!(m.payload(ch).is_some());
+        }
+        // One own mix for the talker, one shared µ-law, one shared A-law.
+        assert_eq!(m.encodes() - before, 3);
+    }
+
+    #[test]
     fn sum_saturates() {
+        let mut chans: Vec<_> = (0..4).map(|_| channel(AudioCodec::Pcmu, 30000)).collect();
+        let mut listener = channel(AudioCodec::Pcmu, 0);
         let mut m = AudioMixer::new(SampleRate::Hz8000);
-        let mut chans: Vec<_> = (0..4).map(|_| channel(Law::Ulaw, 30000)).collect();
-        let mut listener = channel(Law::Ulaw, 0);
+        chans.iter_mut().for_each(|c| m.register(c));
+        m.register(&mut listener);
         m.begin();
-        chans.iter_mut().for_each(|c| m.add(c));
+        chans.iter_mut().for_each(|c| {
+            m.add(c);
+        });
         m.add(&mut listener);
-        assert_eq!(m.payload(&mut listener)[0], ulaw_encode(i16::MAX));
-        assert_eq!(m.payload(&mut chans[0])[1], ulaw_encode(i16::MIN));
+        assert_eq!(m.payload(&mut listener).unwrap()[0], ulaw_encode(i16::MAX));
+        assert_eq!(m.payload(&mut chans[0]).unwrap()[1], ulaw_encode(i16::MIN));
     }
 
     #[test]
     fn overlay_is_added_to_what_the_leg_hears() {
-        let mut m = AudioMixer::new(SampleRate::Hz8000);
-        let mut a = channel(Law::Ulaw, 1000);
-        let mut b = channel(Law::Ulaw, 3000);
-        let mut quiet = channel(Law::Ulaw, 0);
-        m.begin();
-        for ch in [&mut a, &mut b, &mut quiet] {
-            m.add(ch);
-        }
+        let mut a = channel(AudioCodec::Pcmu, 1000);
+        let mut b = channel(AudioCodec::Pcmu, 3000);
+        let mut quiet = channel(AudioCodec::Pcmu, 0);
+        let mut m = mixer_with(&mut [&mut a, &mut b, &mut quiet]);
         let prompt = [2000i16; 160];
         // The talker a hears b + prompt, the listener hears a + b + prompt.
-        let pa = ulaw_decode(m.payload_over(&mut a, &prompt)[0]);
+        let pa = ulaw_decode(m.payload_over(&mut a, &prompt).unwrap()[0]);
         assert!((4800..=5200).contains(&pa), "{pa}");
-        let pq = ulaw_decode(m.payload_over(&mut quiet, &prompt)[0]);
+        let pq = ulaw_decode(m.payload_over(&mut quiet, &prompt).unwrap()[0]);
         assert!((5700..=6300).contains(&pq), "{pq}");
         // The others are unaffected.
-        let pb = ulaw_decode(m.payload(&mut b)[0]);
+        let pb = ulaw_decode(m.payload(&mut b).unwrap()[0]);
         assert!((950..=1050).contains(&pb), "{pb}");
     }
 
     #[test]
     fn conceal_fades_once_then_silence() {
-        let mut ch = channel(Law::Ulaw, 8000);
+        let mut ch = channel(AudioCodec::Pcmu, 8000);
         ch.conceal();
         assert!(ch.input()[0].abs() > 7000);
         assert!(ch.input()[159].abs() < 200);
         ch.conceal();
         assert!(ch.input().iter().all(|&s| s == 0));
+    }
+
+    #[test]
+    fn widest_rate() {
+        use AudioCodec::*;
+        assert_eq!(SampleRate::widest([Pcmu, Pcma]), SampleRate::Hz8000);
+        assert_eq!(SampleRate::widest([Pcmu, G722]), SampleRate::Hz16000);
+        assert_eq!(SampleRate::widest([G722, Opus, Pcma]), SampleRate::Hz48000);
+        assert_eq!(SampleRate::widest([]), SampleRate::Hz8000);
     }
 }

@@ -182,6 +182,18 @@ fn set_flag(field: &mut bool, value: &str) {
     }
 }
 
+/// Duration of an Opus packet in samples at 48 kHz (= RTP timestamp units), read from its TOC
+/// byte and frame count (RFC 6716 §3.1) without decoding it: 480 for 10 ms, 960 for 20 ms, up to
+/// 5760. A packet whose header is not valid Opus is [`CodecError::InvalidPacket`].
+pub fn packet_samples(packet: &[u8]) -> Result<usize, CodecError> {
+    let packet = Packet::try_from(packet)?;
+    let n = audiopus::packet::nb_samples(packet, SampleRate::Hz48000)?;
+    if n == 0 || n > MAX_PACKET_SAMPLES {
+        return Err(CodecError::InvalidPacket);
+    }
+    Ok(n)
+}
+
 /// A mono 48 kHz Opus encoder of 20 ms frames, tuned for conversation (VOIP application, voice
 /// signal, in-band FEC and DTX as negotiated).
 pub struct OpusEncoder {

@@ -17,6 +17,12 @@ pub struct LegStats {
     pub rtcp_received: u64,
     /// RTCP datagrams with at least one malformed packet.
     pub rtcp_malformed: u64,
+    /// RFC 3389 comfort-noise packets received (the peer is silent; no loss is concealed).
+    pub comfort_noise: u64,
+    /// Audio payloads the decoder refused (concealed instead).
+    pub decode_errors: u64,
+    /// Ticks whose frame the encoder could not produce (nothing sent that tick).
+    pub encode_failed: u64,
     /// RFC 4733 digits reported.
     pub dtmf_digits: u64,
     /// Jitter buffer counters (late, lost, duplicate, resyncs…).

@@ -94,6 +94,7 @@ fn mutated_packets_never_panic() {
         telephone_event_pt: Some(101),
         ptime_ms: 20,
         ssrc: 1,
+        fmtp: None,
     };
     engine.add_leg(t0, LegId(1), config);
     let seeds = seeds();
@@ -149,6 +150,7 @@ fn fuzz_regressions() {
         telephone_event_pt: Some(101),
         ptime_ms: 20,
         ssrc: 1,
+        fmtp: None,
     };
     engine.add_leg(t0, LegId(1), config);
     for (i, datagram) in FUZZ_CRASH_1.split(|b| *b == 0xFF).enumerate() {

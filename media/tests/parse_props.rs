@@ -61,7 +61,7 @@ proptest! {
         let mut engine = ConferenceEngine::new();
         let config = LegConfig {
             codec: AudioCodec::Pcmu, payload_type: 0, telephone_event_pt: Some(101),
-            ptime_ms: 20, ssrc: 1,
+            ptime_ms: 20, ssrc: 1, fmtp: None,
         };
         engine.add_leg(t0, LegId(1), config);
         for (i, d) in datagrams.iter().enumerate() {

@@ -68,6 +68,9 @@ pub struct CodecSpec {
     pub channels: u8,
     /// Static payload type, if the codec has one (0 for PCMU, 8 for PCMA); used in our offers.
     pub static_pt: Option<u8>,
+    /// Our `a=fmtp` parameters for it (what we want to receive, e.g. Opus
+    /// `useinbandfec=1`), put in our offers and answers; `None` echoes the offer's in an answer.
+    pub fmtp: Option<String>,
 }
 
 /// What the bridge puts in its half of the exchange.
@@ -81,6 +84,8 @@ pub struct LocalMedia {
     pub codecs: Vec<CodecSpec>,
     /// Whether we offer/accept telephone-event (RFC 4733).
     pub telephone_event: bool,
+    /// Whether we accept RFC 3389 comfort noise (`CN/8000`) when it is offered.
+    pub comfort_noise: bool,
     /// `o=` session id.
     pub session_id: u64,
     /// `o=` session version (increase it on every new offer/answer in a dialog).
@@ -160,6 +165,8 @@ pub struct NegotiatedAudio {
     pub codec: String,
     /// Its payload type in this session.
     pub payload_type: u8,
+    /// The peer's `a=fmtp` parameters for it, if any (how it wants to receive).
+    pub fmtp: Option<String>,
     /// Its RTP clock rate.
     pub clock_rate: u32,
     /// Payload type of telephone-event, if both sides have it.

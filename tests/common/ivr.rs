@@ -141,6 +141,7 @@ impl IvrCaller {
             audio_port: rtp_addr.port(),
             codecs: vec![pcmu()],
             telephone_event,
+            comfort_noise: false,
             session_id: u64::from(rtp_addr.port()),
             session_version: 1,
         };

@@ -36,6 +36,7 @@ pub fn pcmu() -> CodecSpec {
         clock_rate: 8000,
         channels: 1,
         static_pt: Some(0),
+        fmtp: None,
     }
 }
 
@@ -46,6 +47,7 @@ pub fn pcma() -> CodecSpec {
         clock_rate: 8000,
         channels: 1,
         static_pt: Some(8),
+        fmtp: None,
     }
 }
 
@@ -56,6 +58,7 @@ pub fn g729() -> CodecSpec {
         clock_rate: 8000,
         channels: 1,
         static_pt: Some(18),
+        fmtp: None,
     }
 }
 
@@ -203,6 +206,7 @@ impl Phone {
             audio_port: advertised.port(),
             codecs: opts.codecs.clone(),
             telephone_event: opts.telephone_event,
+            comfort_noise: false,
             session_id: u64::from(rand_u32()),
             session_version: 1,
         };

@@ -26,19 +26,19 @@ pub fn config(codec: AudioCodec, ssrc: u32) -> LegConfig {
         payload_type: match codec {
             AudioCodec::Pcmu => 0,
             AudioCodec::Pcma => 8,
+            AudioCodec::G722 => 9,
+            AudioCodec::Opus => 111,
         },
         telephone_event_pt: Some(TE_PT),
         ptime_ms: 20,
         ssrc,
+        fmtp: None,
     }
 }
 
-/// The G.711 law of a codec.
+/// The G.711 law of a codec (the tests using it speak G.711).
 pub fn law(codec: AudioCodec) -> Law {
-    match codec {
-        AudioCodec::Pcmu => Law::Ulaw,
-        AudioCodec::Pcma => Law::Alaw,
-    }
+    codec.law().expect("a G.711 codec")
 }
 
 /// An RTP packet as a phone would send it.

@@ -2,10 +2,15 @@
 //!
 //! - [`answer`]: §6. The first audio `m=` line over RTP/AVP or RTP/AVPF is ours (the first with a
 //!   port, when an earlier one was disabled, §8.2); every other line is rejected with port 0 and
-//!   its own format list (§6: the answer has as many m= lines as the offer; a rejected stream keeps
-//!   its formats). Among the offered payload types, in the offer's order, the first that is one of
-//!   our codecs wins; telephone-event (RFC 4733) is kept at the offer's payload type. The
-//!   direction is the §6.1 mirror.
+//!   its formats). The offered codec of ours with the widest audio wins (Opus, then G.722, then
+//!   G.711: wideband wherever the caller can do it); between equals (PCMU and PCMA) the offer's
+//!   order decides; telephone-event (RFC 4733) is kept at the offer's payload type, and RFC 3389 comfort
+//!   noise (`CN/8000`, static type 13) is accepted when offered with an 8000 Hz codec, so that a
+//!   phone with voice activity detection may go quiet instead of sending silence. The direction
+//!   is the §6.1 mirror. A codec of ours with its own [`CodecSpec::fmtp`] answers with those
+//!   parameters (what we want to receive); otherwise the offer's are echoed. The offer's
+//!   parameters for the chosen type are returned in [`NegotiatedAudio::fmtp`]: they say how the
+//!   peer wants to receive (Opus bit rate, FEC, DTX).
 //! - [`offer`]: §5 for an INVITE that came without SDP.
 //! - [`negotiate_answer`]: §5.2/§6 read from the offerer's side; answer lines match offer lines by
 //!   index.
@@ -34,6 +39,10 @@ const OFFER_TELEPHONE_EVENT_FMTP: &str = "0-16";
 /// The events we accept when the offer lists none (RFC 4733's default: the DTMF events).
 const DEFAULT_TELEPHONE_EVENT_FMTP: &str = "0-15";
 const TELEPHONE_EVENT: &str = "telephone-event";
+/// RFC 3389 comfort noise.
+const COMFORT_NOISE: &str = "CN";
+/// The static payload type of comfort noise at 8000 Hz (RFC 3551 table 4).
+const COMFORT_NOISE_PT: u8 = 13;
 /// First dynamic payload type (RFC 3551 §3).
 const FIRST_DYNAMIC_PT: u8 = 96;
 
@@ -48,6 +57,10 @@ struct Format<'a> {
 impl Format<'_> {
     fn is_telephone_event(&self) -> bool {
         self.name.eq_ignore_ascii_case(TELEPHONE_EVENT)
+    }
+
+    fn is_cn(&self) -> bool {
+        self.name.eq_ignore_ascii_case(COMFORT_NOISE) && self.clock_rate == 8000
     }
 
     fn matches(&self, codec: &CodecSpec) -> bool {
@@ -160,6 +173,18 @@ fn bridge_direction(
     }
 }
 
+/// The audio sample rate a codec carries, to rank codecs: Opus (48 kHz whatever its clock),
+/// G.722 (16 kHz on an 8000 Hz clock), else the clock rate.
+fn audio_bandwidth(codec: &CodecSpec) -> u32 {
+    if codec.name.eq_ignore_ascii_case("opus") {
+        48_000
+    } else if codec.name.eq_ignore_ascii_case("G722") {
+        16_000
+    } else {
+        codec.clock_rate
+    }
+}
+
 /// Pick the telephone-event payload type of a section: one at `clock_rate` if there is one
 /// (RFC 4733 asks for the audio's clock), else the first at any rate, since a DTMF-driven IVR
 /// without DTMF is worse than a clock mismatch the receiver can rescale.
@@ -210,20 +235,23 @@ pub fn answer(
     let index = our_audio_index(offer).ok_or(SdpError::NoAudio)?;
     let offered = &offer.media[index];
 
-    // The offer's order wins (RFC 3264 §6.1 lets the answerer choose; following the offerer's
-    // preference is what phones expect and keeps a re-INVITE from flipping codecs).
-    let (pt, format, codec) = offered
-        .payload_types()
-        .filter_map(|pt| format_of(offered, pt).map(|f| (pt, f)))
-        .filter(|(_, f)| !f.is_telephone_event())
-        .find_map(|(pt, f)| {
-            local
-                .codecs
-                .iter()
-                .find(|c| f.matches(c))
-                .map(|c| (pt, f, c))
-        })
-        .ok_or(SdpError::NoCommonCodec)?;
+    // The widest audio wins (RFC 3264 §6.1 lets the answerer choose): Opus, then G.722, then
+    // the narrowband codecs; between codecs of the same bandwidth (PCMU and PCMA) the offer's
+    // order does, as phones expect. The choice depends only on the offer, so a re-INVITE
+    // repeating it keeps the codec.
+    let mut best: Option<(u8, Format<'_>, &CodecSpec)> = None;
+    for pt in offered.payload_types() {
+        let Some(f) = format_of(offered, pt).filter(|f| !f.is_telephone_event()) else {
+            continue;
+        };
+        let Some(c) = local.codecs.iter().find(|c| f.matches(c)) else {
+            continue;
+        };
+        if best.is_none_or(|(_, _, b)| audio_bandwidth(c) > audio_bandwidth(b)) {
+            best = Some((pt, f, c));
+        }
+    }
+    let (pt, format, codec) = best.ok_or(SdpError::NoCommonCodec)?;
 
     let event_pt = if local.telephone_event {
         let events: Vec<(u8, u32)> = offered
@@ -250,8 +278,9 @@ pub fn answer(
     let mut ours = MediaDescription::new("audio", port, &offered.protocol, Vec::new());
     ours.attributes
         .push(rtpmap(pt, &codec.name, format.clock_rate, format.channels));
-    // Format parameters describe the stream both ways (iLBC mode, opus stereo…): echo them.
-    if let Some(params) = offered.fmtp(pt) {
+    // Our own parameters when we have some (Opus: what we want to receive); otherwise echo the
+    // offer's, which for most codecs describe the stream both ways (iLBC mode…).
+    if let Some(params) = codec.fmtp.as_deref().or(offered.fmtp(pt)) {
         ours.attributes.push(fmtp(pt, params));
     }
     if let Some(event_pt) = event_pt {
@@ -264,6 +293,16 @@ pub fn answer(
             .filter(|p| !p.is_empty())
             .unwrap_or(DEFAULT_TELEPHONE_EVENT_FMTP);
         ours.attributes.push(fmtp(event_pt, params));
+    }
+    let comfort_noise = local.comfort_noise
+        && format.clock_rate == 8000
+        && offered
+            .payload_types()
+            .any(|pt| pt == COMFORT_NOISE_PT && format_of(offered, pt).is_some_and(|f| f.is_cn()));
+    if comfort_noise {
+        formats.push(COMFORT_NOISE_PT.to_string());
+        ours.attributes
+            .push(rtpmap(COMFORT_NOISE_PT, COMFORT_NOISE, 8000, 1));
     }
     ours.formats = formats;
     ours.attributes.push(Attribute::Ptime(ptime));
@@ -287,6 +326,7 @@ pub fn answer(
         remote_rtp: remote,
         codec: codec.name.clone(),
         payload_type: pt,
+        fmtp: offered.fmtp(pt).map(str::to_owned),
         clock_rate: format.clock_rate,
         telephone_event_pt: event_pt,
         ptime_ms: ptime,
@@ -326,6 +366,9 @@ pub fn offer(local: &LocalMedia) -> SessionDescription {
         media
             .attributes
             .push(rtpmap(pt, &codec.name, codec.clock_rate, codec.channels));
+        if let Some(params) = &codec.fmtp {
+            media.attributes.push(fmtp(pt, params));
+        }
     }
     if local.telephone_event {
         let pt = OFFER_TELEPHONE_EVENT_PT;
@@ -393,6 +436,7 @@ pub fn negotiate_answer(
         remote_rtp: remote,
         codec: chosen.name.to_owned(),
         payload_type: pt,
+        fmtp: theirs.fmtp(pt).map(str::to_owned),
         clock_rate: chosen.clock_rate,
         telephone_event_pt: event_pt,
         ptime_ms: ptime_of(answer, theirs),

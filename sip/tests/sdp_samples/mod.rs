@@ -15,6 +15,7 @@ pub fn local() -> LocalMedia {
         audio_port: 40000,
         codecs: vec![pcmu(), pcma()],
         telephone_event: true,
+        comfort_noise: false,
         session_id: 4242,
         session_version: 1,
     }
@@ -27,6 +28,7 @@ pub fn pcmu() -> CodecSpec {
         clock_rate: 8000,
         channels: 1,
         static_pt: Some(0),
+        fmtp: None,
     }
 }
 
@@ -37,6 +39,7 @@ pub fn pcma() -> CodecSpec {
         clock_rate: 8000,
         channels: 1,
         static_pt: Some(8),
+        fmtp: None,
     }
 }
 
@@ -47,6 +50,7 @@ pub fn g722() -> CodecSpec {
         clock_rate: 8000,
         channels: 1,
         static_pt: Some(9),
+        fmtp: None,
     }
 }
 
@@ -57,6 +61,7 @@ pub fn opus() -> CodecSpec {
         clock_rate: 48000,
         channels: 2,
         static_pt: None,
+        fmtp: None,
     }
 }
 
