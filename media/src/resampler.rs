@@ -129,6 +129,15 @@ impl Resampler {
         })
     }
 
+    /// Designs the filters of every factor now, so that no later [`new`](Self::new) does. The
+    /// first converter of a factor otherwise pays for its design (a few to a few tens of
+    /// milliseconds, most for 8 ↔ 48 kHz): call this once at start-up, off the audio path.
+    pub fn prepare() {
+        for r in [2, 3, 6] {
+            bank(r);
+        }
+    }
+
     /// The input rate in Hz.
     pub fn from_rate(&self) -> u32 {
         self.from
@@ -331,8 +340,8 @@ fn quantize(taps: &[f64], seg: usize) -> (Vec<i16>, u32) {
 fn design(r: usize, half: usize) -> Vec<f64> {
     use std::f64::consts::PI;
     let (wp, ws) = (PASS * PI / r as f64, PI / r as f64);
-    // Grid points spread over both bands in proportion to their widths, ~24 per coefficient.
-    let total = 24 * (half + 1);
+    // Grid points spread over both bands in proportion to their widths, ~16 per coefficient.
+    let total = 16 * (half + 1);
     let span = wp + (PI - ws);
     let np = ((total as f64 * wp / span).ceil() as usize).max(8);
     let ns = ((total as f64 * (PI - ws) / span).ceil() as usize).max(8);
@@ -350,7 +359,9 @@ fn design(r: usize, half: usize) -> Vec<f64> {
     let mut lawson = vec![1.0 / grid.len() as f64; grid.len()];
     let mut best = (f64::INFINITY, vec![0.0; k]);
     let mut cheb = vec![0.0; 2 * k];
-    for _ in 0..60 {
+    // Lawson converges slowly: 40 rounds reach the minimax error within about 1 % (0.1 dB),
+    // the next 20 would gain 0.5 % for half as much time again.
+    for _ in 0..40 {
         // Normal equations: G[i][j] = Σ w T_i T_j = ½ Σ w (T_{i+j} + T_{|i−j|}), b_i = Σ w D T_i.
         let mut s = vec![0.0; 2 * k];
         let mut b = vec![0.0; k];
