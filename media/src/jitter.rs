@@ -20,14 +20,16 @@
 //! - the **base transit**, a windowed minimum over the last one to two seconds (two one-second
 //!   buckets), i.e. the transit of the fastest recent packets. It follows a sender whose clock
 //!   runs fast or slow (drift moves every transit alike) within a second or two;
-//! - each packet's **excess** `transit − base`: how much later than the fastest it came. The
-//!   **peak** excess is held and decays linearly ([`PEAK_DECAY_PER_S`]); a packet that arrives
-//!   late raises it at once, so the target jumps on a spike and relaxes slowly when the network
-//!   calms.
+//! - each packet's **excess** `transit − base`: how much later than the fastest it came. Two
+//!   memories of it: the largest excess of the last 10–20 s (two ten-second buckets, no decay),
+//!   and a **peak** that decays linearly ([`PEAK_DECAY_PER_S`]) after that. A packet that
+//!   arrives late raises both at once, so the target jumps on a spike, holds while spikes keep
+//!   coming, and relaxes slowly when the network calms.
 //!
-//! The **need** is `max(2·J, peak)`; the **target** is `clamp(need + MARGIN, min_delay,
-//! max_delay)` and the **floor** `clamp(need, min_delay, max_delay)`. (With a held peak, `2·J` is
-//! only a floor for jitter whose tail has not been seen yet; `3·J` overshoots a bounded jitter.)
+//! The **need** is `max(2·J, recent largest excess, peak)`; the **target** is
+//! `clamp(need + MARGIN, min_delay, max_delay)` and the **floor** `clamp(need, min_delay,
+//! max_delay)`. (With the excess held, `2·J` only covers jitter whose tail has not been seen yet;
+//! `3·J` overshoots a bounded jitter.)
 //! The **current delay** `D` is measured at each pop as `units(now) − base − ts_now`, where
 //! `ts_now` is the timestamp about to play: how long the fastest packets wait in the buffer. A
 //! packet with excess `e` is on time exactly when `e ≤ D`. With a steady playout clock `D` is
@@ -53,6 +55,17 @@
 //! talkspurt after DTX) while it is empty, **re-aligns** playout: the buffer primes again so that
 //! this packet plays with `D` = target exactly (`realigned`). A lone late packet in a busy buffer
 //! is dropped (and raises the target).
+//!
+//! The frame dropped by a shrink is simply the one due (the buffer does not look at the audio);
+//! the caller may prefer to shrink during silence, which a future version could take as a hint.
+//!
+//! # Packets mode
+//!
+//! The caller pops when its decoded audio runs below one tick, so a 60 ms packet is popped once
+//! every three ticks. Playout advances by what each pop hands out: a packet's duration, a lost
+//! packet's duration (from the timestamps around it, never more than the last packet's), one tick
+//! for a `Missing` while playing, nothing for a `Missing` while priming or stretching. A shrink
+//! drops one whole packet, so with 60 ms packets it waits until the delay is 60 ms above target.
 //!
 //! # Memory
 //!
@@ -279,8 +292,8 @@ enum Phase {
     Playing,
 }
 
-/// The delay estimator: A.8 jitter, windowed minimum transit, held peak excess (see the module
-/// doc). All values in timestamp units.
+/// The delay estimator: A.8 jitter, windowed minimum transit, windowed maximum and decaying
+/// peak excess (see the module doc). All values in timestamp units.
 #[derive(Debug, Clone)]
 struct Estimator {
     jitter: f64,
@@ -1154,5 +1167,374 @@ mod tests {
         assert_eq!(jb.pop(t, &mut out), Pop::Frame(160));
         assert_eq!(out[0], 3);
         assert_eq!(jb.stats().lost, 0);
+    }
+
+    // ---- adaptive depth ------------------------------------------------------------------
+
+    /// Feeds a 20 ms stream (seq k, ts k·160, payload byte k) where packet k arrives at
+    /// `k·20 ms + delay(k)`, popping at every tick; returns the bytes played, one per frame, and
+    /// the tick of every stretch.
+    fn drive(
+        jb: &mut JitterBuffer,
+        t0: Instant,
+        ticks: u32,
+        delay_ms: impl Fn(u32) -> Option<u64>,
+    ) -> (Vec<u8>, Vec<u32>) {
+        let mut arrivals: Vec<(Duration, u32)> = (0..ticks)
+            .filter_map(|k| delay_ms(k).map(|d| (MS20 * k + Duration::from_millis(d), k)))
+            .collect();
+        arrivals.sort();
+        let (mut played, mut stretches) = (Vec::new(), Vec::new());
+        let mut out = [0u8; 160];
+        let mut next = 0;
+        for tick in 0..ticks {
+            let now = t0 + MS20 * tick;
+            while next < arrivals.len() && arrivals[next].0 <= MS20 * tick {
+                let (at, k) = arrivals[next];
+                jb.insert(t0 + at, Ssrc(1), SeqNo(k as u16), k * 160, &[k as u8; 160]);
+                next += 1;
+            }
+            let before = jb.stats().stretched;
+            if let Pop::Frame(_) = jb.pop(now, &mut out) {
+                played.push(out[0]);
+            }
+            if jb.stats().stretched > before {
+                stretches.push(tick);
+            }
+        }
+        (played, stretches)
+    }
+
+    #[test]
+    fn presets() {
+        assert_eq!(JitterConfig::g711().frame_units, 160);
+        assert_eq!(JitterConfig::g722(), JitterConfig::g711());
+        let opus = JitterConfig::opus();
+        assert_eq!((opus.clock_rate, opus.frame_units), (48_000, 960));
+        assert_eq!((opus.framing, opus.max_payload), (Framing::Packets, 1500));
+        assert_eq!(*JitterBuffer::new(160).config(), JitterConfig::g711());
+        assert_eq!(JitterBuffer::new(160).target_delay(), PLAYOUT_DELAY);
+    }
+
+    #[test]
+    fn a_clean_stream_shrinks_from_the_initial_delay_to_the_minimum() {
+        let t0 = crate::test_t0();
+        let mut jb = JitterBuffer::new(160);
+        let (played, stretches) = drive(&mut jb, t0, 1500, |_| Some(0));
+        let s = jb.stats();
+        assert_eq!(jb.target_delay(), Duration::from_millis(20));
+        // D settles in [floor, target + frame + 5 ms) = [20, 45) ms.
+        assert!(jb.current_delay() < Duration::from_millis(45));
+        assert!(jb.current_delay() >= Duration::from_millis(20));
+        assert!(stretches.is_empty());
+        // 60 ms down to 20 or 40: one or two frames dropped, each a one-frame skip in the bytes.
+        assert!((1..=2).contains(&s.shrunk), "{s:?}");
+        let skips = played
+            .windows(2)
+            .filter(|w| w[1] != w[0].wrapping_add(1))
+            .count() as u64;
+        assert_eq!(skips, s.shrunk);
+        assert!(played.windows(2).all(|w| w[1].wrapping_sub(w[0]) <= 2));
+        assert_eq!((s.lost, s.late, s.concealed), (0, 0, 0));
+    }
+
+    #[test]
+    fn jitter_raises_the_target_and_calm_brings_it_down() {
+        let t0 = crate::test_t0();
+        let mut jb = JitterBuffer::new(160);
+        // 20 s of 0-90 ms jitter (a fixed pattern), then calm.
+        let jittery = |k: u32| u64::from(k * 37 % 91);
+        drive(&mut jb, t0, 1000, |k| Some(jittery(k)));
+        let high = jb.target_delay();
+        assert!(high >= Duration::from_millis(90), "{high:?}");
+        assert!(high <= Duration::from_millis(100), "{high:?}");
+        assert!(jb.current_delay() >= Duration::from_millis(90));
+        // Learning costs a few late packets at the start (the first delay is 60 ms), no more.
+        let learning = jb.stats();
+        assert!(learning.late <= 12, "{learning:?}");
+        // The same stream going on calm: held 10-20 s, then 5 ms/s of decay: 60 s later the
+        // target is back at the minimum, and nothing more was late.
+        let mut jb = JitterBuffer::new(160);
+        drive(&mut jb, t0, 4000, |k| {
+            Some(if k < 1000 { jittery(k) } else { 0 })
+        });
+        assert_eq!(jb.target_delay(), Duration::from_millis(20));
+        assert!(jb.current_delay() < Duration::from_millis(45));
+        assert_eq!(jb.stats().late, learning.late);
+    }
+
+    #[test]
+    fn a_late_packet_raises_the_target_at_once_and_the_depth_follows_by_single_ticks() {
+        let t0 = crate::test_t0();
+        let mut jb = JitterBuffer::new(160);
+        let mut out = [0u8; 160];
+        let ins = |jb: &mut JitterBuffer, at: Instant, k: u32| {
+            jb.insert(at, Ssrc(1), SeqNo(k as u16), k * 160, &[k as u8; 160])
+        };
+        // 2 s clean.
+        for tick in 0..100 {
+            ins(&mut jb, t0 + MS20 * tick, tick);
+            jb.pop(t0 + MS20 * tick, &mut out);
+        }
+        let before = jb.target_delay();
+        // Packet 100 is held 150 ms; the others keep coming.
+        for tick in 100..108 {
+            if tick != 100 {
+                ins(&mut jb, t0 + MS20 * tick, tick);
+            }
+            jb.pop(t0 + MS20 * tick, &mut out);
+        }
+        assert_eq!(
+            ins(&mut jb, t0 + MS20 * 107 + Duration::from_millis(10), 100),
+            Insert::Late
+        );
+        let raised = jb.target_delay();
+        assert!(raised >= Duration::from_millis(150) && before < Duration::from_millis(60));
+        // The depth grows one tick at a time, 500 ms apart, without losing anything.
+        let (played, stretches) = {
+            let mut played = Vec::new();
+            let mut stretches = Vec::new();
+            for tick in 108..400u32 {
+                ins(&mut jb, t0 + MS20 * tick, tick);
+                let st = jb.stats().stretched;
+                if let Pop::Frame(_) = jb.pop(t0 + MS20 * tick, &mut out) {
+                    played.push(out[0]);
+                }
+                if jb.stats().stretched > st {
+                    stretches.push(tick);
+                }
+            }
+            (played, stretches)
+        };
+        assert!(stretches.len() >= 4, "{stretches:?}");
+        assert!(
+            stretches.windows(2).all(|w| w[1] - w[0] >= 25),
+            "{stretches:?}"
+        );
+        assert!(played.windows(2).all(|w| w[1] == w[0].wrapping_add(1)));
+        assert!(jb.current_delay() >= Duration::from_millis(140));
+        let s = jb.stats();
+        assert_eq!((s.late, s.lost), (1, 1), "{s:?}");
+    }
+
+    #[test]
+    fn a_marker_after_silence_realigns_to_the_target() {
+        let t0 = crate::test_t0();
+        let mut jb = JitterBuffer::new(160);
+        let mut out = [0u8; 160];
+        // 10 s clean: the delay has come down from 60 ms.
+        drive(&mut jb, t0, 500, |_| Some(0));
+        // 600 ms of silence (DTX: the sequence goes on, the timestamp jumps), then a talkspurt
+        // whose first packet came 30 ms slower than usual.
+        for tick in 500..530 {
+            jb.pop(t0 + MS20 * tick, &mut out);
+        }
+        let at = t0 + MS20 * 530 + Duration::from_millis(30);
+        let first = Arrival {
+            ssrc: Ssrc(1),
+            seq: SeqNo(500),
+            ts: 530 * 160,
+            marker: true,
+            payload: &[7; 160],
+            duration: 160,
+        };
+        assert_eq!(jb.offer(at, &first), Insert::Stored);
+        assert_eq!(jb.stats().realigned, 1);
+        let target = jb.target_delay();
+        let mut waited = 0;
+        for tick in 531..600u32 {
+            let k = tick - 30;
+            jb.insert(
+                t0 + MS20 * tick,
+                Ssrc(1),
+                SeqNo(k as u16),
+                tick * 160,
+                &[8; 160],
+            );
+            match jb.pop(t0 + MS20 * tick, &mut out) {
+                Pop::Missing => waited += 1,
+                Pop::Frame(_) => break,
+            }
+        }
+        // It waits for the target less its own 30 ms of excess, within a tick.
+        let wait = MS20 * waited;
+        assert!(
+            wait + Duration::from_millis(30) >= target,
+            "{wait:?} vs {target:?}"
+        );
+        assert!(wait <= target, "{wait:?} vs {target:?}");
+        assert_eq!(out[0], 7);
+        let s = jb.stats();
+        assert_eq!((s.lost, s.late, s.resyncs), (0, 0, 0), "{s:?}");
+    }
+
+    #[test]
+    fn a_late_packet_into_an_empty_buffer_realigns_instead_of_being_dropped() {
+        let t0 = crate::test_t0();
+        let mut jb = JitterBuffer::new(160);
+        // Everything from packet 200 on is 150 ms late (a route change): the buffer runs dry.
+        let (played, _) = drive(&mut jb, t0, 400, |k| Some(if k < 200 { 0 } else { 150 }));
+        let s = jb.stats();
+        assert_eq!(s.realigned, 1, "{s:?}");
+        assert_eq!((s.late, s.lost), (0, 0), "{s:?}");
+        // Nothing is skipped: the packets after the step all play, in order.
+        let after: Vec<u8> = played.iter().copied().skip_while(|b| *b != 200).collect();
+        assert!(after.len() > 150);
+        assert!(after.windows(2).all(|w| w[1] == w[0].wrapping_add(1)));
+    }
+
+    // ---- packets mode ----------------------------------------------------------------------
+
+    fn opus() -> JitterBuffer {
+        JitterBuffer::with_config(JitterConfig::opus())
+    }
+
+    #[test]
+    fn packets_mode_plays_whole_packets_and_waits_out_the_priming() {
+        let t0 = crate::test_t0();
+        let mut jb = opus();
+        let mut out = [0u8; 1500];
+        for k in 0..4u16 {
+            let p = [k as u8; 300];
+            let r = jb.insert_packet(t0, Ssrc(3), SeqNo(k), u32::from(k) * 2880, &p, 2880);
+            assert_eq!(r, Insert::Stored);
+        }
+        assert_eq!(jb.pop_packet(t0, &mut out), PacketPop::Missing);
+        assert_eq!(jb.stats().waiting, 1);
+        for k in 0..4u8 {
+            let t = t0 + PLAYOUT_DELAY + Duration::from_millis(60) * u32::from(k);
+            assert_eq!(
+                jb.pop_packet(t, &mut out),
+                PacketPop::Packet {
+                    len: 300,
+                    duration: 2880
+                }
+            );
+            assert_eq!(out[0], k);
+        }
+        assert_eq!(jb.stats().played, 4);
+    }
+
+    #[test]
+    fn packets_mode_offers_the_next_packet_for_fec_without_consuming_it() {
+        let t0 = crate::test_t0();
+        let mut jb = opus();
+        let mut out = [0u8; 1500];
+        // 20 ms packets 0..8; 2 is lost alone, 5 and 6 together.
+        for k in (0..9u16).filter(|k| ![2, 5, 6].contains(k)) {
+            let len = 100 + usize::from(k);
+            jb.insert_packet(
+                t0,
+                Ssrc(3),
+                SeqNo(k),
+                u32::from(k) * 960,
+                &vec![k as u8; len],
+                960,
+            );
+        }
+        let mut got = Vec::new();
+        for tick in 0..9u32 {
+            out[0] = 0xEE;
+            got.push((
+                jb.pop_packet(t0 + PLAYOUT_DELAY + MS20 * tick, &mut out),
+                out[0],
+            ));
+        }
+        let packet = |k: u8| {
+            (
+                PacketPop::Packet {
+                    len: 100 + usize::from(k),
+                    duration: 960,
+                },
+                k,
+            )
+        };
+        let lost = |next: Option<usize>, byte: u8| {
+            (
+                PacketPop::Lost {
+                    duration: 960,
+                    next,
+                },
+                byte,
+            )
+        };
+        assert_eq!(
+            got,
+            vec![
+                packet(0),
+                packet(1),
+                lost(Some(103), 3),
+                packet(3),
+                packet(4),
+                lost(None, 0xEE),
+                lost(Some(107), 7),
+                packet(7),
+                packet(8),
+            ]
+        );
+        let s = jb.stats();
+        assert_eq!((s.lost, s.concealed, s.played), (3, 3, 6));
+    }
+
+    #[test]
+    fn packets_mode_conceals_a_timestamp_gap_one_tick_at_a_time() {
+        let t0 = crate::test_t0();
+        let mut jb = opus();
+        let mut out = [0u8; 1500];
+        // DTX: packet 1 comes 100 ms (5 ticks) after the end of packet 0.
+        jb.insert_packet(t0, Ssrc(3), SeqNo(0), 0, &[1; 80], 960);
+        jb.insert_packet(t0, Ssrc(3), SeqNo(1), 6 * 960, &[2; 80], 960);
+        let pops: Vec<PacketPop> = (0..7u32)
+            .map(|i| jb.pop_packet(t0 + PLAYOUT_DELAY + MS20 * i, &mut out))
+            .collect();
+        let packet = PacketPop::Packet {
+            len: 80,
+            duration: 960,
+        };
+        let mut want = vec![packet];
+        want.extend([PacketPop::Missing; 5]);
+        want.push(packet);
+        assert_eq!(pops, want);
+        assert_eq!(out[0], 2);
+        assert_eq!(jb.stats().lost, 0);
+    }
+
+    #[test]
+    fn packets_mode_shrinks_by_dropping_a_packet() {
+        let t0 = crate::test_t0();
+        let mut jb = opus();
+        let mut out = [0u8; 1500];
+        let mut played = Vec::new();
+        // A clean 20 ms stream for 10 s: from 60 ms down toward 20 ms, whole packets dropped.
+        for k in 0..500u32 {
+            let now = t0 + MS20 * k;
+            jb.insert_packet(now, Ssrc(3), SeqNo(k as u16), k * 960, &[k as u8; 50], 960);
+            if let PacketPop::Packet { .. } = jb.pop_packet(now, &mut out) {
+                played.push(out[0]);
+            }
+        }
+        let s = jb.stats();
+        assert!(s.shrunk >= 1, "{s:?}");
+        let skips = played
+            .windows(2)
+            .filter(|w| w[1] != w[0].wrapping_add(1))
+            .count() as u64;
+        assert_eq!(skips, s.shrunk);
+        assert_eq!((s.lost, s.stretched), (0, 0));
+    }
+
+    #[test]
+    fn oversized_and_zero_duration_packets_are_refused() {
+        let t0 = crate::test_t0();
+        let mut jb = opus();
+        assert_eq!(
+            jb.insert_packet(t0, Ssrc(3), SeqNo(0), 0, &[0; 1501], 960),
+            Insert::Oversized
+        );
+        assert_eq!(
+            jb.insert_packet(t0, Ssrc(3), SeqNo(0), 0, &[0; 10], 0),
+            Insert::Oversized
+        );
+        assert_eq!(jb.stats().oversized, 2);
     }
 }
