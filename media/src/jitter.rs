@@ -647,7 +647,7 @@ impl JitterBuffer {
                 self.observe(now, ts);
             }
             Phase::Priming { .. } => {
-                if d < 0 && self.fits_before(seq) {
+                if d < 0 && !jump && self.fits_before(seq) {
                     // Reordered before the first packet seen: playout starts from it instead.
                     self.next_seq = seq;
                     if ahead < 0 {
