@@ -52,7 +52,7 @@
 //! While the buffer holds nothing to play (a loss burst, a network spike, silence suppression),
 //! adjustments are free, since those ticks are concealed anyway: the clock holds while
 //! `D < floor`. A packet that arrives too late while the buffer is empty, or a marker bit (a
-//! talkspurt after DTX) while it is empty, **re-aligns** playout: the buffer primes again so that
+//! talkspurt after DTX) after the buffer has been empty for two ticks, **re-aligns** playout: the buffer primes again so that
 //! this packet plays with `D` = target exactly (`realigned`). A lone late packet in a busy buffer
 //! is dropped (and raises the target).
 //!
@@ -101,6 +101,9 @@ const SHRINK_HYSTERESIS: Duration = Duration::from_millis(5);
 const MAX_WINDOW: Duration = Duration::from_secs(10);
 /// Length of one bucket of the windowed minimum transit.
 const BASE_WINDOW: Duration = Duration::from_secs(1);
+
+/// Empty pops before a marker bit counts as a talkspurt after silence (two ticks, 40 ms).
+const MARKER_SILENCE: u32 = 2;
 
 /// A packet this far behind the playout point is a restarted sender, not a late packet
 /// (RFC 3550 A.1 `MAX_MISORDER`).
@@ -436,6 +439,9 @@ pub struct JitterBuffer {
     high_since: Option<Instant>,
     /// Duration of the last packet played (`Packets` mode), for guessing a lost one's.
     last_dur: u32,
+    /// Consecutive pops that found the buffer empty (a marker re-aligns only after
+    /// [`MARKER_SILENCE`] of them, so a sender that marks every packet does no harm).
+    dry: u32,
     stats: JitterStats,
 }
 
@@ -477,6 +483,7 @@ impl JitterBuffer {
             low_since: None,
             high_since: None,
             last_dur: config.frame_units,
+            dry: 0,
             stats: JitterStats::default(),
         };
         jb.retarget();
@@ -678,7 +685,7 @@ impl JitterBuffer {
                     if d >= MAX_DROPOUT {
                         return self.resync(now, a, dur);
                     }
-                    if late || a.marker {
+                    if late || (a.marker && self.dry >= MARKER_SILENCE) {
                         // Playout restarts at this packet: what came before it is gone.
                         self.pass_to(seq);
                         self.realign(now, ts, excess);
@@ -835,6 +842,7 @@ impl JitterBuffer {
                 }
                 self.phase = Phase::Playing;
                 self.next_adjust = Some(now + ADJUST_INTERVAL);
+                self.dry = 0;
             }
             Phase::Playing => {}
         }
@@ -848,12 +856,14 @@ impl JitterBuffer {
         self.high_since = high.then(|| self.high_since.unwrap_or(now));
         if self.nearest_audio(0).is_none() {
             // Starved or silent: hold the clock while below target (a free stretch).
+            self.dry = self.dry.saturating_add(1);
             self.stats.concealed += 1;
             if self.current as f64 >= self.floor {
                 self.advance(self.config.frame_units);
             }
             return true;
         }
+        self.dry = 0;
         if self.may_adjust(now) && held(self.low_since, now) {
             self.stats.stretched += 1;
             self.next_adjust = Some(now + ADJUST_INTERVAL);
@@ -1366,6 +1376,39 @@ mod tests {
         assert_eq!(out[0], 7);
         let s = jb.stats();
         assert_eq!((s.lost, s.late, s.resyncs), (0, 0, 0), "{s:?}");
+    }
+
+    #[test]
+    fn a_sender_marking_every_packet_does_not_realign_in_speech() {
+        let t0 = crate::test_t0();
+        let mut jb = JitterBuffer::new(160);
+        let mut out = [0u8; 160];
+        // 20 s, 0-15 ms jitter, every packet marked, one in 97 lost: at 20 ms the buffer is
+        // empty when a packet is lost, but never for two ticks, so no marker is taken for a
+        // talkspurt.
+        for tick in 0..1000u32 {
+            if tick % 97 == 50 {
+                jb.pop(t0 + MS20 * (tick + 1), &mut out);
+                continue;
+            }
+            let at = t0 + MS20 * tick + Duration::from_millis(u64::from(tick * 7 % 16));
+            let a = Arrival {
+                ssrc: Ssrc(1),
+                seq: SeqNo(tick as u16),
+                ts: tick * 160,
+                marker: true,
+                payload: &[1; 160],
+                duration: 160,
+            };
+            jb.offer(at, &a);
+            jb.pop(t0 + MS20 * (tick + 1), &mut out);
+        }
+        let s = jb.stats();
+        assert_eq!(
+            (s.realigned, s.late, s.lost, s.concealed),
+            (0, 0, 10, 10),
+            "{s:?}"
+        );
     }
 
     #[test]
