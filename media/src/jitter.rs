@@ -189,7 +189,8 @@ pub struct JitterStats {
     pub concealed: u64,
     /// Restarts on an SSRC change or a sequence/timestamp jump.
     pub resyncs: u64,
-    /// Packets whose payload was empty or larger than the configured maximum, dropped.
+    /// Packets whose payload was empty or larger than the configured maximum, or that lasted
+    /// zero units or more than a quarter second, dropped.
     pub oversized: u64,
     /// Ticks inserted to grow the delay (a `Missing` pop that did not advance playout).
     pub stretched: u64,
@@ -217,7 +218,7 @@ pub enum Insert {
     Duplicate,
     /// Dropped: its playout time has passed.
     Late,
-    /// Dropped: empty or too large.
+    /// Dropped: empty, too large, or of a duration that cannot be (zero, over a quarter second).
     Oversized,
 }
 
@@ -628,7 +629,10 @@ impl JitterBuffer {
             Framing::Bytes => a.payload.len() as u32,
             Framing::Packets => a.duration,
         };
-        if a.payload.is_empty() || a.payload.len() > self.config.max_payload || dur == 0 {
+        // Opus packets last at most 120 ms; anything over a quarter second is garbage.
+        let too_long = dur > (self.config.clock_rate / 4).max(1);
+        if a.payload.is_empty() || a.payload.len() > self.config.max_payload || dur == 0 || too_long
+        {
             self.stats.oversized += 1;
             return Insert::Oversized;
         }

@@ -167,3 +167,17 @@ fn oversized_and_zero_duration_packets_are_refused() {
     );
     assert_eq!(jb.stats().oversized, 2);
 }
+
+#[test]
+fn a_packet_lasting_more_than_a_quarter_second_is_refused() {
+    let t0 = t0();
+    let mut jb = opus();
+    assert_eq!(
+        jb.insert_packet(t0, Ssrc(3), SeqNo(0), 0, &[0; 10], 12_001),
+        Insert::Oversized
+    );
+    assert_eq!(
+        jb.insert_packet(t0, Ssrc(3), SeqNo(0), 0, &[0; 10], 5760),
+        Insert::Stored
+    );
+}
