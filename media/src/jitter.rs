@@ -20,14 +20,16 @@
 //! - the **base transit**, a windowed minimum over the last one to two seconds (two one-second
 //!   buckets), i.e. the transit of the fastest recent packets. It follows a sender whose clock
 //!   runs fast or slow (drift moves every transit alike) within a second or two;
-//! - each packet's **excess** `transit − base`: how much later than the fastest it came. The
-//!   **peak** excess is held and decays linearly ([`PEAK_DECAY_PER_S`]); a packet that arrives
-//!   late raises it at once, so the target jumps on a spike and relaxes slowly when the network
-//!   calms.
+//! - each packet's **excess** `transit − base`: how much later than the fastest it came. Two
+//!   memories of it: the largest excess of the last 10–20 s (two ten-second buckets, no decay),
+//!   and a **peak** that decays linearly ([`PEAK_DECAY_PER_S`]) after that. A packet that
+//!   arrives late raises both at once, so the target jumps on a spike, holds while spikes keep
+//!   coming, and relaxes slowly when the network calms.
 //!
-//! The **need** is `max(2·J, peak)`; the **target** is `clamp(need + MARGIN, min_delay,
-//! max_delay)` and the **floor** `clamp(need, min_delay, max_delay)`. (With a held peak, `2·J` is
-//! only a floor for jitter whose tail has not been seen yet; `3·J` overshoots a bounded jitter.)
+//! The **need** is `max(2·J, recent largest excess, peak)`; the **target** is
+//! `clamp(need + MARGIN, min_delay, max_delay)` and the **floor** `clamp(need, min_delay,
+//! max_delay)`. (With the excess held, `2·J` only covers jitter whose tail has not been seen yet;
+//! `3·J` overshoots a bounded jitter.)
 //! The **current delay** `D` is measured at each pop as `units(now) − base − ts_now`, where
 //! `ts_now` is the timestamp about to play: how long the fastest packets wait in the buffer. A
 //! packet with excess `e` is on time exactly when `e ≤ D`. With a steady playout clock `D` is
@@ -50,9 +52,20 @@
 //! While the buffer holds nothing to play (a loss burst, a network spike, silence suppression),
 //! adjustments are free, since those ticks are concealed anyway: the clock holds while
 //! `D < floor`. A packet that arrives too late while the buffer is empty, or a marker bit (a
-//! talkspurt after DTX) while it is empty, **re-aligns** playout: the buffer primes again so that
+//! talkspurt after DTX) after the buffer has been empty for two ticks, **re-aligns** playout: the buffer primes again so that
 //! this packet plays with `D` = target exactly (`realigned`). A lone late packet in a busy buffer
 //! is dropped (and raises the target).
+//!
+//! The frame dropped by a shrink is simply the one due (the buffer does not look at the audio);
+//! the caller may prefer to shrink during silence, which a future version could take as a hint.
+//!
+//! # Packets mode
+//!
+//! The caller pops when its decoded audio runs below one tick, so a 60 ms packet is popped once
+//! every three ticks. Playout advances by what each pop hands out: a packet's duration, a lost
+//! packet's duration (from the timestamps around it, never more than the last packet's), one tick
+//! for a `Missing` while playing, nothing for a `Missing` while priming or stretching. A shrink
+//! drops one whole packet, so with 60 ms packets it waits until the delay is 60 ms above target.
 //!
 //! # Memory
 //!
@@ -88,6 +101,9 @@ const SHRINK_HYSTERESIS: Duration = Duration::from_millis(5);
 const MAX_WINDOW: Duration = Duration::from_secs(10);
 /// Length of one bucket of the windowed minimum transit.
 const BASE_WINDOW: Duration = Duration::from_secs(1);
+
+/// Empty pops before a marker bit counts as a talkspurt after silence (two ticks, 40 ms).
+const MARKER_SILENCE: u32 = 2;
 
 /// A packet this far behind the playout point is a restarted sender, not a late packet
 /// (RFC 3550 A.1 `MAX_MISORDER`).
@@ -173,7 +189,8 @@ pub struct JitterStats {
     pub concealed: u64,
     /// Restarts on an SSRC change or a sequence/timestamp jump.
     pub resyncs: u64,
-    /// Packets whose payload was empty or larger than the configured maximum, dropped.
+    /// Packets whose payload was empty or larger than the configured maximum, or that lasted
+    /// zero units or more than a quarter second, dropped.
     pub oversized: u64,
     /// Ticks inserted to grow the delay (a `Missing` pop that did not advance playout).
     pub stretched: u64,
@@ -201,7 +218,7 @@ pub enum Insert {
     Duplicate,
     /// Dropped: its playout time has passed.
     Late,
-    /// Dropped: empty or too large.
+    /// Dropped: empty, too large, or of a duration that cannot be (zero, over a quarter second).
     Oversized,
 }
 
@@ -279,8 +296,8 @@ enum Phase {
     Playing,
 }
 
-/// The delay estimator: A.8 jitter, windowed minimum transit, held peak excess (see the module
-/// doc). All values in timestamp units.
+/// The delay estimator: A.8 jitter, windowed minimum transit, windowed maximum and decaying
+/// peak excess (see the module doc). All values in timestamp units.
 #[derive(Debug, Clone)]
 struct Estimator {
     jitter: f64,
@@ -423,6 +440,9 @@ pub struct JitterBuffer {
     high_since: Option<Instant>,
     /// Duration of the last packet played (`Packets` mode), for guessing a lost one's.
     last_dur: u32,
+    /// Consecutive pops that found the buffer empty (a marker re-aligns only after
+    /// [`MARKER_SILENCE`] of them, so a sender that marks every packet does no harm).
+    dry: u32,
     stats: JitterStats,
 }
 
@@ -464,6 +484,7 @@ impl JitterBuffer {
             low_since: None,
             high_since: None,
             last_dur: config.frame_units,
+            dry: 0,
             stats: JitterStats::default(),
         };
         jb.retarget();
@@ -608,7 +629,10 @@ impl JitterBuffer {
             Framing::Bytes => a.payload.len() as u32,
             Framing::Packets => a.duration,
         };
-        if a.payload.is_empty() || a.payload.len() > self.config.max_payload || dur == 0 {
+        // Opus packets last at most 120 ms; anything over a quarter second is garbage.
+        let too_long = dur > (self.config.clock_rate / 4).max(1);
+        if a.payload.is_empty() || a.payload.len() > self.config.max_payload || dur == 0 || too_long
+        {
             self.stats.oversized += 1;
             return Insert::Oversized;
         }
@@ -634,7 +658,7 @@ impl JitterBuffer {
                 self.observe(now, ts);
             }
             Phase::Priming { .. } => {
-                if d < 0 && self.fits_before(seq) {
+                if d < 0 && !jump && self.fits_before(seq) {
                     // Reordered before the first packet seen: playout starts from it instead.
                     self.next_seq = seq;
                     if ahead < 0 {
@@ -665,7 +689,7 @@ impl JitterBuffer {
                     if d >= MAX_DROPOUT {
                         return self.resync(now, a, dur);
                     }
-                    if late || a.marker {
+                    if late || (a.marker && self.dry >= MARKER_SILENCE) {
                         // Playout restarts at this packet: what came before it is gone.
                         self.pass_to(seq);
                         self.realign(now, ts, excess);
@@ -822,6 +846,7 @@ impl JitterBuffer {
                 }
                 self.phase = Phase::Playing;
                 self.next_adjust = Some(now + ADJUST_INTERVAL);
+                self.dry = 0;
             }
             Phase::Playing => {}
         }
@@ -835,12 +860,14 @@ impl JitterBuffer {
         self.high_since = high.then(|| self.high_since.unwrap_or(now));
         if self.nearest_audio(0).is_none() {
             // Starved or silent: hold the clock while below target (a free stretch).
+            self.dry = self.dry.saturating_add(1);
             self.stats.concealed += 1;
             if self.current as f64 >= self.floor {
                 self.advance(self.config.frame_units);
             }
             return true;
         }
+        self.dry = 0;
         if self.may_adjust(now) && held(self.low_since, now) {
             self.stats.stretched += 1;
             self.next_adjust = Some(now + ADJUST_INTERVAL);
@@ -1154,5 +1181,16 @@ mod tests {
         assert_eq!(jb.pop(t, &mut out), Pop::Frame(160));
         assert_eq!(out[0], 3);
         assert_eq!(jb.stats().lost, 0);
+    }
+
+    #[test]
+    fn presets() {
+        assert_eq!(JitterConfig::g711().frame_units, 160);
+        assert_eq!(JitterConfig::g722(), JitterConfig::g711());
+        let opus = JitterConfig::opus();
+        assert_eq!((opus.clock_rate, opus.frame_units), (48_000, 960));
+        assert_eq!((opus.framing, opus.max_payload), (Framing::Packets, 1500));
+        assert_eq!(*JitterBuffer::new(160).config(), JitterConfig::g711());
+        assert_eq!(JitterBuffer::new(160).target_delay(), PLAYOUT_DELAY);
     }
 }
