@@ -562,6 +562,13 @@ impl Call {
             send: sends(n.direction),
             events: self.events_tx.clone(),
         };
+        tracing::info!(
+            leg = self.leg.0,
+            codec = %n.codec,
+            pt = n.payload_type,
+            clock_rate = n.clock_rate,
+            "media negotiated"
+        );
         let handle = self.app.mixers.add_to_lobby(self.leg, config, io);
         handle.set_inband_dtmf(true);
         let sink = handle.packet_sink();

@@ -211,6 +211,12 @@ pub fn tone_db(pcm: &[i16], hz: f64) -> f64 {
     media::goertzel::level_db(pcm, hz, RATE)
 }
 
+/// Level of `hz` in `pcm` sampled at `rate` Hz (dBFS, Goertzel): for what wideband phones hear
+/// ([`Phone::received_audio`]).
+pub fn tone_db_at(pcm: &[i16], hz: f64, rate: u32) -> f64 {
+    media::goertzel::level_db(pcm, hz, f64::from(rate))
+}
+
 /// Whole-signal level of `pcm` (dBFS).
 pub fn total_db(pcm: &[i16]) -> f64 {
     media::goertzel::total_db(pcm)

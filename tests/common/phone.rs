@@ -2,18 +2,21 @@
 //! [`sip::Endpoint`]) and `media` helpers, talking to the bridge over real loopback sockets.
 //!
 //! One phone = one [`sip::Endpoint`] on its own SIP socket (UDP, or one TCP connection to the
-//! bridge), one RTP/RTCP socket pair, a sender task that puts a G.711 sine tone on the wire every
-//! 20 ms on an absolute schedule, and a receiver task that records every RTP packet the bridge
-//! sends. Tests read what the phone heard with [`Phone::received_pcm`] and measure it with
-//! `media::goertzel`.
+//! bridge), one RTP/RTCP socket pair, a sender task that puts a sine tone on the wire every
+//! 20 ms on an absolute schedule, encoded with the negotiated codec (G.711, G.722 or Opus), and a
+//! receiver task that records every RTP packet the bridge sends. Tests read what the phone heard
+//! with [`Phone::received_pcm`] (G.711 calls, 8 kHz) or [`Phone::received_audio`] (any codec, at
+//! its sample rate) and measure it with `media::goertzel`.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use media::g711::Law;
+use media::g722::{G722Decoder, G722Encoder};
+use media::opus::{OpusDecoder, OpusEncoder, OpusParams};
 use media::rtp::RtpHeader;
-use media::{Pt, SeqNo, Ssrc};
+use media::{AudioCodec, Pt, SeqNo, Ssrc};
 use sip::framing::StreamFramer;
 use sip::sdp::{self, CodecSpec, LocalMedia, NegotiatedAudio, SessionDescription};
 use sip::{CallHandle, EndReason, Endpoint, EndpointConfig, Event, Transmit, Transport};
@@ -22,8 +25,8 @@ use tokio::net::{TcpStream, UdpSocket};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
-/// Samples in one 20 ms G.711 frame.
-const FRAME: usize = 160;
+/// Room for one RTP packet: header and the largest payload the phone sends.
+const MAX_PACKET: usize = 1500;
 /// The packet interval.
 const PTIME: Duration = Duration::from_millis(20);
 /// Loopback.
@@ -51,6 +54,28 @@ pub fn pcma() -> CodecSpec {
     }
 }
 
+/// Opus (dynamic payload type; `opus/48000/2` as RFC 7587 requires), asking for in-band FEC.
+pub fn opus() -> CodecSpec {
+    CodecSpec {
+        name: "opus".into(),
+        clock_rate: 48_000,
+        channels: 2,
+        static_pt: None,
+        fmtp: Some("useinbandfec=1".into()),
+    }
+}
+
+/// G.722 (static payload type 9; 16 kHz audio on an 8000 Hz RTP clock).
+pub fn g722() -> CodecSpec {
+    CodecSpec {
+        name: "G722".into(),
+        clock_rate: 8000,
+        channels: 1,
+        static_pt: Some(9),
+        fmtp: None,
+    }
+}
+
 /// G.729 (static payload type 18), which the bridge does not mix.
 pub fn g729() -> CodecSpec {
     CodecSpec {
@@ -69,6 +94,8 @@ pub struct PhoneOptions {
     pub transport: Transport,
     /// The tone it sends (Hz); `None` sends digital silence (so the bridge still latches).
     pub tone_hz: Option<f64>,
+    /// More tones sent together with `tone_hz`, each at `amplitude` (ignored without `tone_hz`).
+    pub extra_tones: Vec<f64>,
     /// Tone amplitude, 0–1 of full scale.
     pub amplitude: f64,
     /// Codecs offered, most preferred first.
@@ -87,6 +114,7 @@ impl PhoneOptions {
         PhoneOptions {
             transport: Transport::Udp,
             tone_hz: Some(tone_hz),
+            extra_tones: Vec::new(),
             amplitude: 0.25,
             codecs: vec![pcmu(), pcma()],
             telephone_event: true,
@@ -167,6 +195,7 @@ pub struct Phone {
     events: mpsc::UnboundedReceiver<Event>,
     sip_log: Arc<Mutex<Vec<String>>>,
     negotiated: NegotiatedAudio,
+    codec: AudioCodec,
     rtp_addr: SocketAddr,
     received: Arc<Mutex<Vec<Received>>>,
     sender: Option<MediaSender>,
@@ -270,22 +299,29 @@ impl Phone {
             let mut buf = [0u8; 1500];
             while rtcp.recv_from(&mut buf).await.is_ok() {}
         }));
+        let codec = codec_of(&negotiated.codec);
         let source = ToneSource {
-            law: law_of(&negotiated.codec),
+            law: codec.law().unwrap_or(Law::Ulaw),
             pt: negotiated.payload_type,
             event_pt: negotiated.telephone_event_pt,
             tone_hz: opts.tone_hz,
             amplitude: opts.amplitude,
         };
+        let media = MediaOptions {
+            codec,
+            fmtp: negotiated.fmtp.clone(),
+            extra_tones: opts.extra_tones.clone(),
+        };
         let sender = negotiated
             .remote_rtp
-            .map(|target| MediaSender::start(Arc::clone(&rtp), target, source));
+            .map(|target| MediaSender::start_with(Arc::clone(&rtp), target, source, media));
         Ok(Phone {
             ua,
             call,
             events,
             sip_log,
             negotiated,
+            codec,
             rtp_addr,
             received,
             sender,
@@ -316,20 +352,54 @@ impl Phone {
         self.received.lock().unwrap().clone()
     }
 
+    /// The codec the phone sends and decodes with (from the negotiated name; G.711 µ-law for a
+    /// codec it does not know).
+    pub fn codec(&self) -> AudioCodec {
+        self.codec
+    }
+
     /// The audio received in the last `window`, decoded to 8 kHz PCM, in arrival order (on
-    /// loopback arrival order is sending order).
+    /// loopback arrival order is sending order). For G.711 calls only (panics on a wideband
+    /// codec: use [`Phone::received_audio`]).
     pub fn received_pcm(&self, window: Duration) -> Vec<i16> {
+        let (pcm, rate) = self.received_audio(window);
+        assert_eq!(
+            rate, 8000,
+            "received_pcm is for G.711 calls; this one negotiated {}",
+            self.negotiated.codec
+        );
+        pcm
+    }
+
+    /// The audio received in the last `window`, decoded by the negotiated codec, and its sample
+    /// rate (8000 for G.711, 16000 for G.722, 48000 for Opus).
+    ///
+    /// Every packet of the call is decoded in arrival order (on loopback, sending order) by one
+    /// decoder, so that stateful decoders (G.722, Opus) see the whole stream; the samples of the
+    /// packets that arrived within `window` are returned. For Opus, a gap of a few sequence
+    /// numbers is concealed (libopus PLC); G.711 and G.722 gaps are left out.
+    pub fn received_audio(&self, window: Duration) -> (Vec<i16>, u32) {
         let since = Instant::now() - window;
-        let law = law_of(&self.negotiated.codec);
         let pt = self.negotiated.payload_type;
         let received = self.received.lock().unwrap();
-        let mut pcm = Vec::with_capacity(8000 * window.as_millis() as usize / 1000 + FRAME);
-        for p in received.iter().filter(|p| p.at >= since && p.pt == pt) {
-            let start = pcm.len();
-            pcm.resize(start + p.payload.len(), 0);
-            law.decode(&p.payload, &mut pcm[start..]);
+        let mut decoder = PhoneDecoder::new(self.codec);
+        let rate = self.codec.sample_rate();
+        let mut pcm = Vec::with_capacity(
+            rate as usize * (window.as_millis() as usize + 20) / 1000 + self.codec.frame_samples(),
+        );
+        let mut window_start = None;
+        let mut last_seq: Option<u16> = None;
+        for p in received.iter().filter(|p| p.pt == pt) {
+            if window_start.is_none() && p.at >= since {
+                window_start = Some(pcm.len());
+            }
+            let gap = last_seq.map_or(0, |s| p.seq.wrapping_sub(s).wrapping_sub(1));
+            last_seq = Some(p.seq);
+            decoder.decode(&p.payload, gap, &mut pcm);
         }
-        pcm
+        let start = window_start.unwrap_or(pcm.len());
+        pcm.drain(..start);
+        (pcm, rate)
     }
 
     /// Send one RFC 4733 digit (instead of audio for ~160 ms); returns when its last packet is
@@ -393,11 +463,94 @@ impl Phone {
     }
 }
 
-fn law_of(codec: &str) -> Law {
-    if codec.eq_ignore_ascii_case("PCMA") {
-        Law::Alaw
-    } else {
-        Law::Ulaw
+/// The codec of a negotiated encoding name; µ-law for one the phone does not speak (as the
+/// G.711-only phone always did).
+fn codec_of(name: &str) -> AudioCodec {
+    match name.to_ascii_uppercase().as_str() {
+        "PCMA" => AudioCodec::Pcma,
+        "G722" => AudioCodec::G722,
+        "OPUS" => AudioCodec::Opus,
+        _ => AudioCodec::Pcmu,
+    }
+}
+
+/// Decodes what the phone received with the negotiated codec.
+enum PhoneDecoder {
+    G711(Law),
+    G722(Box<G722Decoder>),
+    Opus(Box<OpusDecoder>),
+}
+
+impl PhoneDecoder {
+    fn new(codec: AudioCodec) -> PhoneDecoder {
+        match codec {
+            AudioCodec::G722 => PhoneDecoder::G722(Box::default()),
+            AudioCodec::Opus => {
+                PhoneDecoder::Opus(Box::new(OpusDecoder::new().expect("an Opus decoder")))
+            }
+            other => PhoneDecoder::G711(other.law().unwrap_or(Law::Ulaw)),
+        }
+    }
+
+    /// Decode one packet, appending to `out`, after `gap` packets that never came (concealed for
+    /// Opus, up to 10; skipped otherwise). A corrupt Opus packet is concealed too.
+    fn decode(&mut self, payload: &[u8], gap: u16, out: &mut Vec<i16>) {
+        match self {
+            PhoneDecoder::G711(law) => {
+                let start = out.len();
+                out.resize(start + payload.len(), 0);
+                law.decode(payload, &mut out[start..]);
+            }
+            PhoneDecoder::G722(dec) => dec.decode(payload, out),
+            PhoneDecoder::Opus(dec) => {
+                if gap <= 10 {
+                    for _ in 0..gap {
+                        let _ = dec.conceal(out);
+                    }
+                }
+                if dec.decode(payload, out).is_err() {
+                    let _ = dec.conceal(out);
+                }
+            }
+        }
+    }
+}
+
+/// Encodes the phone's tone with the negotiated codec.
+enum PhoneEncoder {
+    G711(Law),
+    G722(Box<G722Encoder>),
+    Opus(Box<OpusEncoder>),
+}
+
+impl PhoneEncoder {
+    /// For `codec`; an Opus encoder follows the bridge's `fmtp` (how it wants to receive).
+    fn new(codec: AudioCodec, law: Law, fmtp: Option<&str>) -> PhoneEncoder {
+        match codec {
+            AudioCodec::G722 => PhoneEncoder::G722(Box::default()),
+            AudioCodec::Opus => {
+                let params = fmtp.map(OpusParams::parse).unwrap_or_default();
+                PhoneEncoder::Opus(Box::new(
+                    OpusEncoder::new(&params).expect("an Opus encoder"),
+                ))
+            }
+            _ => PhoneEncoder::G711(law),
+        }
+    }
+
+    /// Encode one 20 ms frame into `out` (cleared first).
+    fn encode(&mut self, pcm: &[i16], out: &mut Vec<u8>) {
+        out.clear();
+        match self {
+            PhoneEncoder::G711(law) => {
+                out.resize(pcm.len(), 0);
+                law.encode(pcm, out);
+            }
+            PhoneEncoder::G722(enc) => enc.encode(pcm, out),
+            PhoneEncoder::Opus(enc) => {
+                enc.encode(pcm, out).expect("a 20 ms Opus frame encodes");
+            }
+        }
     }
 }
 
@@ -622,6 +775,17 @@ pub struct ToneSource {
     pub amplitude: f64,
 }
 
+/// How a [`MediaSender`] encodes, beyond its [`ToneSource`].
+#[derive(Debug, Clone)]
+pub struct MediaOptions {
+    /// The codec (for G.711, the law is the [`ToneSource`]'s).
+    pub codec: AudioCodec,
+    /// The receiver's `a=fmtp` for it (Opus: bit rate, FEC, DTX).
+    pub fmtp: Option<String>,
+    /// More tones added to [`ToneSource::tone_hz`], each at its amplitude.
+    pub extra_tones: Vec<f64>,
+}
+
 /// A task sending RTP from a socket to one target every 20 ms; stops when dropped.
 pub struct MediaSender {
     cmds: mpsc::UnboundedSender<SendCmd>,
@@ -635,10 +799,31 @@ impl Drop for MediaSender {
 }
 
 impl MediaSender {
-    /// Start sending `source` from `socket` to `target`.
+    /// Start sending `source` (G.711) from `socket` to `target`.
     pub fn start(socket: Arc<UdpSocket>, target: SocketAddr, source: ToneSource) -> MediaSender {
+        let codec = match source.law {
+            Law::Alaw => AudioCodec::Pcma,
+            Law::Ulaw => AudioCodec::Pcmu,
+        };
+        let media = MediaOptions {
+            codec,
+            fmtp: None,
+            extra_tones: Vec::new(),
+        };
+        MediaSender::start_with(socket, target, source, media)
+    }
+
+    /// Start sending `source` encoded as `media` says from `socket` to `target`: 20 ms frames
+    /// (160 samples at 8 kHz for G.711, 320 at 16 kHz for G.722, 960 at 48 kHz for Opus), the
+    /// RTP timestamp advancing by the codec's 20 ms in clock units (160, 160, 960).
+    pub fn start_with(
+        socket: Arc<UdpSocket>,
+        target: SocketAddr,
+        source: ToneSource,
+        media: MediaOptions,
+    ) -> MediaSender {
         let (cmds, rx) = mpsc::unbounded_channel();
-        let task = tokio::spawn(send_media(socket, target, source, rx));
+        let task = tokio::spawn(send_media(socket, target, source, media, rx));
         MediaSender { cmds, task }
     }
 
@@ -682,8 +867,14 @@ async fn send_media(
     socket: Arc<UdpSocket>,
     target: SocketAddr,
     source: ToneSource,
+    opts: MediaOptions,
     mut cmds: mpsc::UnboundedReceiver<SendCmd>,
 ) {
+    let codec = opts.codec;
+    let rate = f64::from(codec.sample_rate());
+    let frame = codec.frame_samples();
+    let units = codec.frame_units();
+    let mut encoder = PhoneEncoder::new(codec, source.law, opts.fmtp.as_deref());
     let ssrc = Ssrc(rand_u32());
     let mut seq = SeqNo(rand_u32() as u16);
     let mut ts = rand_u32();
@@ -693,9 +884,9 @@ async fn send_media(
     let mut queued: std::collections::VecDeque<(u8, oneshot::Sender<()>)> = Default::default();
     let mut interval = tokio::time::interval(PTIME);
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
-    let mut pcm = vec![0i16; FRAME];
-    let mut payload = vec![0u8; FRAME];
-    let mut packet = [0u8; 12 + FRAME];
+    let mut pcm = vec![0i16; frame];
+    let mut payload = Vec::with_capacity(MAX_PACKET);
+    let mut packet = [0u8; 12 + MAX_PACKET];
     loop {
         tokio::select! {
             cmd = cmds.recv() => match cmd {
@@ -719,8 +910,9 @@ async fn send_media(
                         d.sent += 1;
                         let end = n >= DTMF_UPDATES;
                         // The duration grows with each update and stays put on the end packets.
-                        let duration = (FRAME as u32 * (n.min(DTMF_UPDATES) + 1)) as u16;
-                        payload[..4].copy_from_slice(&[
+                        let duration = (units * (n.min(DTMF_UPDATES) + 1)) as u16;
+                        payload.clear();
+                        payload.extend_from_slice(&[
                             d.event,
                             if end { 0x80 } else { 0 } | 10,
                             (duration >> 8) as u8,
@@ -736,25 +928,27 @@ async fn send_media(
                         (header, &payload[..4])
                     }
                     _ => {
-                        match source.tone_hz {
-                            Some(hz) => {
-                                let tone = media::goertzel::tone(hz, 8000.0, source.amplitude, sample, FRAME);
-                                pcm.copy_from_slice(&tone);
+                        pcm.fill(0);
+                        if let Some(hz) = source.tone_hz {
+                            for f in std::iter::once(hz).chain(opts.extra_tones.iter().copied()) {
+                                let tone = media::goertzel::tone(f, rate, source.amplitude, sample, frame);
+                                for (s, t) in pcm.iter_mut().zip(tone) {
+                                    *s = s.saturating_add(t);
+                                }
                             }
-                            None => pcm.fill(0),
                         }
-                        source.law.encode(&pcm, &mut payload);
+                        encoder.encode(&pcm, &mut payload);
                         let header = RtpHeader { pt: Pt(source.pt), marker: first, seq, timestamp: ts, ssrc };
                         first = false;
-                        (header, &payload[..FRAME])
+                        (header, &payload[..])
                     }
                 };
                 if let Ok(n) = media::rtp::write(&mut packet, &header, body) {
                     let _ = socket.send_to(&packet[..n], target).await;
                 }
                 seq = seq.next();
-                ts = ts.wrapping_add(FRAME as u32);
-                sample += FRAME;
+                ts = ts.wrapping_add(units);
+                sample += frame;
                 if dtmf.as_ref().is_some_and(|d| d.sent >= DTMF_UPDATES + DTMF_ENDS) {
                     if let Some(done) = dtmf.take().and_then(|mut d| d.done.take()) {
                         let _ = done.send(());
