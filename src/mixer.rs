@@ -288,6 +288,9 @@ impl PacketSink {
 impl MixerPool {
     /// Start `threads` mixer threads.
     pub fn start(threads: usize, metrics: Arc<Metrics>) -> std::io::Result<Arc<MixerPool>> {
+        // The rate converters' filters are designed once per process (tens of ms): now, not on
+        // a mixer thread when the first wideband leg joins.
+        media::resampler::Resampler::prepare();
         let n = threads.max(1);
         let mut workers = Vec::with_capacity(n);
         let mut inputs = Vec::with_capacity(n);
@@ -469,7 +472,7 @@ impl MediaTotals {
         self.late += s.jitter.late;
         self.lost += s.jitter.lost;
         self.duplicate += s.jitter.duplicate;
-        self.concealed += s.jitter.concealed;
+        self.concealed += s.jitter.concealed + s.jitter.stretched;
     }
     fn add_engine(&mut self, s: &EngineStats) {
         self.malformed += s.rtp_malformed + s.rtp_unknown_pt + s.rtcp_malformed;
@@ -485,6 +488,30 @@ impl MediaTotals {
         self.duplicate = self.duplicate.saturating_sub(o.duplicate);
         self.concealed = self.concealed.saturating_sub(o.concealed);
     }
+}
+
+/// The leg's media quality when it leaves: what we received (loss, jitter, concealment, the
+/// jitter buffer's adjustments) and what the peer reported about our stream in RTCP (fraction
+/// lost, jitter, round-trip time).
+fn log_leg_quality(state: &media::LegState, s: &LegStats) {
+    let clock = f64::from(state.config().codec.clock_rate());
+    let ms = |units: u32| f64::from(units) * 1000.0 / clock;
+    let remote = s.remote_report.as_ref();
+    tracing::info!(
+        leg = state.id().0,
+        codec = state.config().codec.name(),
+        received = s.rtp_received,
+        lost = s.jitter.lost,
+        late = s.jitter.late,
+        concealed = s.jitter.concealed,
+        jitter_ms = format!("{:.1}", ms(s.interarrival_jitter)),
+        jb_stretched = s.jitter.stretched,
+        jb_shrunk = s.jitter.shrunk,
+        peer_fraction_lost = remote.map(|r| f64::from(r.fraction_lost) / 256.0),
+        peer_jitter_ms = remote.map(|r| format!("{:.1}", ms(r.jitter))),
+        rtt_ms = s.rtt_1_65536.map(|r| format!("{:.1}", f64::from(r) * 1000.0 / 65536.0)),
+        "leg media quality"
+    );
 }
 
 impl MixerThread {
@@ -691,7 +718,9 @@ impl MixerThread {
             Command::Forwarded(packet) => self.handle_packet(now, packet),
             Command::RemoveLeg { leg } => {
                 if let Some((state, _)) = self.take(leg) {
-                    self.retired.add_leg(&state.stats());
+                    let stats = state.stats();
+                    log_leg_quality(&state, &stats);
+                    self.retired.add_leg(&stats);
                 }
             }
         }

@@ -70,7 +70,7 @@ pub struct EngineStats {
     pub lost: u64,
     /// Sum of the legs' duplicate packets.
     pub duplicate: u64,
-    /// Sum of the legs' concealed frames.
+    /// Sum of the legs' concealed frames (missing packets and jitter-buffer stretches).
     pub concealed: u64,
 }
 
@@ -86,6 +86,7 @@ impl EngineStats {
         self.late += leg.jitter.late;
         self.lost += leg.jitter.lost;
         self.duplicate += leg.jitter.duplicate;
-        self.concealed += leg.jitter.concealed;
+        // Stretches (the buffer growing its delay) are concealed frames too.
+        self.concealed += leg.jitter.concealed + leg.jitter.stretched;
     }
 }
