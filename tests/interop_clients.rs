@@ -23,6 +23,10 @@
 //!     keys `721051#` then `1289#`.
 //!   - `baresip_pcma_only_code_prompt`: offers PCMA only, dials `721051@…` (code prompt only),
 //!     keys `1289#`.
+//!   - `baresip_opus_direct_hears_wideband`: offers opus (module `opus.so`), PCMU and PCMA,
+//!     dials `721051**1289` (joined at once, no keys); the bridge must log `media negotiated`
+//!     with `codec=opus` for it, and baresip's recording must be at 48 kHz and hold the
+//!     participant's 1000 Hz (which the bridge transcodes from PCMU through its 48 kHz mix).
 //! - linphonec (`fixtures/linphone/linphonerc`): driven through its standard input (a pipe),
 //!   `soundcard use files` and `record FILE` so that what it plays out goes to a WAV; it dials
 //!   the gateway number and keys one digit per line. With only G.711 left enabled (`codec
@@ -363,9 +367,16 @@ fn baresip_keys(b: &mut Baresip, keys: &str) {
 }
 
 /// Run one baresip call: dial `uri`, key `keys` once the call is up, be joined, listen 3 s.
-fn baresip_call(tag: &str, rtp: &str, codecs: &str, user: &str, keys: &str) {
+/// Returns what baresip heard and the logs (baresip's and the bridge's); `None` when skipped.
+fn baresip_call(
+    tag: &str,
+    rtp: &str,
+    codecs: &str,
+    user: &str,
+    keys: &str,
+) -> Option<(Heard, String)> {
     if !is_root(tag, "a network namespace and sipp's raw socket") {
-        return;
+        return None;
     }
     require("baresip", "baresip");
     require_sipp();
@@ -408,6 +419,7 @@ fn baresip_call(tag: &str, rtp: &str, codecs: &str, user: &str, keys: &str) {
         started.elapsed().as_secs_f64()
     );
     check_heard("baresip", &heard, &log);
+    Some((heard, log))
 }
 
 /// baresip (PCMU, PCMA) dials the gateway number, keys `721051#` and `1289#` by RFC 4733
@@ -420,6 +432,56 @@ fn baresip_gateway_ivr_joins_and_hears() {
         "PCMU,PCMA",
         GATEWAY,
         &format!("{NUMBER}#{CODE}#"),
+    );
+}
+
+/// The codec the bridge logged for each call's media (`media negotiated … codec=…`), in the
+/// log's order.
+fn negotiated_codecs(bridge_log: &str) -> Vec<String> {
+    bridge_log
+        .lines()
+        .filter(|l| l.contains("media negotiated"))
+        .filter_map(|l| {
+            let at = l.find("codec=")? + "codec=".len();
+            let value = l[at..].split([' ', ',', '}']).next()?;
+            Some(value.trim_matches('"').to_string())
+        })
+        .collect()
+}
+
+/// baresip offering opus first (then PCMU, PCMA) dials `721051**1289`, is joined at once, is
+/// answered with opus, and records the participant's 1000 Hz at 48 kHz.
+#[test]
+fn baresip_opus_direct_hears_wideband() {
+    let Some((heard, log)) = baresip_call(
+        "baresip_opus_direct_hears_wideband",
+        "46160-46179",
+        "opus/48000/2,PCMU,PCMA",
+        &format!("{NUMBER}**{CODE}"),
+        "",
+    ) else {
+        return;
+    };
+    let codecs = negotiated_codecs(&log);
+    for line in log
+        .lines()
+        .filter(|l| l.contains("media negotiated") || l.contains("leg media quality"))
+    {
+        eprintln!("bridge: {line}");
+    }
+    // The sipp participant talks PCMU; baresip's call is the other one.
+    assert_eq!(
+        codecs.len(),
+        2,
+        "one `media negotiated` line per call: {codecs:?}\n{log}"
+    );
+    assert!(
+        codecs.iter().any(|c| c == "PCMU") && codecs.iter().any(|c| c.eq_ignore_ascii_case("opus")),
+        "the participant on PCMU and baresip on opus: {codecs:?}\n{log}"
+    );
+    assert_eq!(
+        heard.rate, 48_000,
+        "baresip decoded at 48 kHz: {heard:?}\n{log}"
     );
 }
 
