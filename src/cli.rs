@@ -67,6 +67,9 @@ struct ServeArgs {
     /// Mixer threads [default: one per core].
     #[arg(long, env = "PONT_MIXER_THREADS")]
     mixer_threads: Option<usize>,
+    /// Opus encoder complexity, 0 (cheapest) to 10 (best) [default: 5].
+    #[arg(long, env = "PONT_OPUS_COMPLEXITY", value_parser = clap::value_parser!(u8).range(0..=10))]
+    opus_complexity: Option<u8>,
     /// A PSTN gateway number whose callers get the full IVR: NUMBER or NUMBER=LANG (repeatable;
     /// comma-separated in the variable).
     #[arg(
@@ -266,6 +269,11 @@ fn resolve(args: ServeArgs, file: FileConfig, db: String) -> Result<Config, conf
         web,
         db,
         public_ip,
+        opus_complexity: args
+            .opus_complexity
+            .or(file.opus_complexity)
+            .unwrap_or(media::opus::DEFAULT_COMPLEXITY)
+            .min(10),
         mixer_threads: args
             .mixer_threads
             .or(file.mixer_threads)

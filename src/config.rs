@@ -102,6 +102,8 @@ pub struct FileConfig {
     pub public_ip: Option<String>,
     /// Mixer threads (default: one per core).
     pub mixer_threads: Option<usize>,
+    /// Opus encoder complexity, 0–10 (default 5).
+    pub opus_complexity: Option<u8>,
     /// Gateway numbers, `NUMBER` or `NUMBER=LANG` (e.g. `+33426687307=fr`).
     pub gateway_numbers: Option<Vec<String>>,
     /// Default prompt language (`fr` or `en`).
@@ -188,6 +190,8 @@ pub struct Config {
     pub public_ip: Option<std::net::IpAddr>,
     /// Number of mixer threads.
     pub mixer_threads: usize,
+    /// Complexity of the Opus encoders, 0–10 (CPU against quality; see BENCHMARKS.md).
+    pub opus_complexity: u8,
     /// Gateway numbers (callers get the full IVR), with their prompt language.
     pub gateways: Vec<dialplan::GatewayNumber>,
     /// Prompt language when the route does not say.

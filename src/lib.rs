@@ -138,8 +138,12 @@ impl Bridge {
         let prompts = prompts::Prompts::load(8000)?;
         let lockout = std::sync::Mutex::new(dialplan::Lockout::new(config.lockout.clone()));
         let metrics = Arc::new(Metrics::default());
-        let mixers = MixerPool::start(config.mixer_threads, Arc::clone(&metrics))
-            .map_err(StartError::Threads)?;
+        let mixers = MixerPool::start(
+            config.mixer_threads,
+            config.opus_complexity,
+            Arc::clone(&metrics),
+        )
+        .map_err(StartError::Threads)?;
         let ports = PortAllocator::new(sip_addr.ip(), config.rtp_ports, Arc::clone(&metrics));
         let mut config = config;
         // Port 0 (tests, ad-hoc runs) means "any": a sheet naming the bridge by its address must

@@ -286,8 +286,12 @@ impl PacketSink {
 }
 
 impl MixerPool {
-    /// Start `threads` mixer threads.
-    pub fn start(threads: usize, metrics: Arc<Metrics>) -> std::io::Result<Arc<MixerPool>> {
+    /// Start `threads` mixer threads, whose Opus encoders run at `opus_complexity` (0–10).
+    pub fn start(
+        threads: usize,
+        opus_complexity: u8,
+        metrics: Arc<Metrics>,
+    ) -> std::io::Result<Arc<MixerPool>> {
         // The rate converters' filters are designed once per process (tens of ms): now, not on
         // a mixer thread when the first wideband leg joins.
         media::resampler::Resampler::prepare();
@@ -312,6 +316,7 @@ impl MixerPool {
                 pkt_rx,
                 Arc::clone(&peers),
                 Arc::clone(&metrics),
+                opus_complexity,
             );
             thread::Builder::new()
                 .name(format!("mixer-{index}"))
@@ -421,12 +426,13 @@ struct Conf {
 }
 
 impl Conf {
-    fn new(now: Instant) -> Conf {
+    fn new(now: Instant, opus_complexity: u8) -> Conf {
         // RFC 3550 wants random initial sequence numbers and timestamps; the engine reads no OS
         // randomness, so it gets a seed, and the wall clock (for RTCP SR NTP times) anchored once.
         let mut engine = ConferenceEngine::with_seed(rand::random());
         engine.set_cname("pont");
         engine.set_wallclock(now, SystemTime::now());
+        engine.set_opus_complexity(opus_complexity);
         Conf {
             engine,
             legs: HashMap::new(),
@@ -436,6 +442,8 @@ impl Conf {
 
 struct MixerThread {
     index: usize,
+    /// Complexity of the Opus encoders of this thread's engines.
+    opus_complexity: u8,
     commands: Receiver<Command>,
     packets: Receiver<Inbound>,
     peers: Arc<[Sender<Command>]>,
@@ -509,7 +517,9 @@ fn log_leg_quality(state: &media::LegState, s: &LegStats) {
         jb_shrunk = s.jitter.shrunk,
         peer_fraction_lost = remote.map(|r| f64::from(r.fraction_lost) / 256.0),
         peer_jitter_ms = remote.map(|r| format!("{:.1}", ms(r.jitter))),
-        rtt_ms = s.rtt_1_65536.map(|r| format!("{:.1}", f64::from(r) * 1000.0 / 65536.0)),
+        rtt_ms = s
+            .rtt_1_65536
+            .map(|r| format!("{:.1}", f64::from(r) * 1000.0 / 65536.0)),
         "leg media quality"
     );
 }
@@ -521,9 +531,11 @@ impl MixerThread {
         packets: Receiver<Inbound>,
         peers: Arc<[Sender<Command>]>,
         metrics: Arc<Metrics>,
+        opus_complexity: u8,
     ) -> Self {
         MixerThread {
             index,
+            opus_complexity,
             commands,
             packets,
             peers,
@@ -604,6 +616,7 @@ impl MixerThread {
 
     fn apply(&mut self, cmd: Command) {
         let now = Instant::now();
+        let opus_complexity = self.opus_complexity;
         match cmd {
             Command::AddLeg {
                 conf,
@@ -614,7 +627,7 @@ impl MixerThread {
                 let c = self
                     .confs
                     .entry(conf.clone())
-                    .or_insert_with(|| Conf::new(now));
+                    .or_insert_with(|| Conf::new(now, opus_complexity));
                 c.engine.add_leg(now, leg, config);
                 c.legs.insert(
                     leg,
@@ -665,7 +678,7 @@ impl MixerThread {
                 let c = self
                     .confs
                     .entry(conf.clone())
-                    .or_insert_with(|| Conf::new(now));
+                    .or_insert_with(|| Conf::new(now, opus_complexity));
                 c.engine.insert_leg(now, *state);
                 c.legs.insert(
                     leg,

@@ -184,6 +184,14 @@ impl Encoder {
         }
     }
 
+    /// Sets the Opus encoder's complexity (0–10); nothing for the other codecs.
+    pub(crate) fn set_complexity(&mut self, complexity: u8) {
+        if let Encoder::Opus(e) = self {
+            // Only fails for a value out of range, which `min` rules out.
+            let _ = e.set_complexity(complexity.min(10));
+        }
+    }
+
     /// Encodes one 20 ms frame at the codec's rate into `out` (replacing its contents). Returns
     /// false when nothing could be encoded (the frame is then not sent).
     pub(crate) fn encode(&mut self, pcm: &[i16], out: &mut Vec<u8>) -> bool {

@@ -296,6 +296,15 @@ impl ConferenceEngine {
         }
     }
 
+    /// Sets the complexity (0–10) of the Opus encoders of this engine (default
+    /// [`crate::opus::DEFAULT_COMPLEXITY`]): legs here now and later follow it.
+    pub fn set_opus_complexity(&mut self, complexity: u8) {
+        self.mixer.set_opus_complexity(complexity);
+        for st in &mut self.legs {
+            self.mixer.register(&mut st.mix);
+        }
+    }
+
     /// The rate the engine mixes at now.
     pub fn mixing_rate(&self) -> u32 {
         self.mixer.rate().hz()

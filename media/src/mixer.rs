@@ -113,6 +113,8 @@ pub struct MixChannel {
     shared: usize,
     /// The mixing rate the converters and buffers below are set up for.
     mix_rate: Option<SampleRate>,
+    /// The Opus complexity the own encoder was set to.
+    complexity: Option<u8>,
     /// Decoded samples not yet played (the rest of an Opus packet longer than 20 ms).
     pub(crate) fifo: Vec<i16>,
     /// This tick's frame at the codec's rate. When a frame is missing it still holds the
@@ -156,6 +158,7 @@ impl MixChannel {
             key,
             shared: usize::MAX,
             mix_rate: None,
+            complexity: None,
             // Up to 120 ms of Opus plus one frame.
             fifo: Vec::with_capacity(if codec.byte_framed() { 0 } else { 5760 + n }),
             native: vec![0; n],
@@ -342,13 +345,15 @@ struct Shared {
 }
 
 impl Shared {
-    fn new(key: &EncoderKey, rate: SampleRate) -> Self {
+    fn new(key: &EncoderKey, rate: SampleRate, complexity: u8) -> Self {
         let own = key.codec.sample_rate();
+        let mut encoder = Encoder::new(key);
+        encoder.set_complexity(complexity);
         Self {
             key: key.clone(),
             down: converter(rate.hz(), own),
             pcm: vec![0; key.codec.frame_samples()],
-            encoder: Encoder::new(key),
+            encoder,
             bytes: Vec::with_capacity(1500),
             ready: false,
             ok: false,
@@ -366,6 +371,7 @@ pub struct AudioMixer {
     shared: Vec<Shared>,
     talkers: usize,
     encodes: u64,
+    opus_complexity: u8,
 }
 
 impl AudioMixer {
@@ -379,6 +385,7 @@ impl AudioMixer {
             shared: Vec::new(),
             talkers: 0,
             encodes: 0,
+            opus_complexity: crate::opus::DEFAULT_COMPLEXITY,
         }
     }
 
@@ -396,8 +403,19 @@ impl AudioMixer {
         self.rate = rate;
         self.sum = vec![0; rate.frame_samples()];
         self.full = vec![0; rate.frame_samples()];
+        let complexity = self.opus_complexity;
         for s in &mut self.shared {
-            *s = Shared::new(&s.key.clone(), rate);
+            *s = Shared::new(&s.key.clone(), rate, complexity);
+        }
+    }
+
+    /// Sets the Opus encoders' complexity (0–10) for the streams made from now on and the
+    /// shared ones already here; a channel's own encoder follows at its next
+    /// [`AudioMixer::register`].
+    pub fn set_opus_complexity(&mut self, complexity: u8) {
+        self.opus_complexity = complexity.min(10);
+        for s in &mut self.shared {
+            s.encoder.set_complexity(self.opus_complexity);
         }
     }
 
@@ -406,10 +424,15 @@ impl AudioMixer {
     /// [`AudioMixer::set_rate`].
     pub fn register(&mut self, ch: &mut MixChannel) {
         ch.set_mix_rate(self.rate);
+        if ch.complexity != Some(self.opus_complexity) {
+            ch.encoder.set_complexity(self.opus_complexity);
+            ch.complexity = Some(self.opus_complexity);
+        }
         ch.shared = match self.shared.iter().position(|s| s.key == ch.key) {
             Some(i) => i,
             None => {
-                self.shared.push(Shared::new(&ch.key, self.rate));
+                self.shared
+                    .push(Shared::new(&ch.key, self.rate, self.opus_complexity));
                 self.shared.len() - 1
             }
         };

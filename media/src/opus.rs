@@ -27,6 +27,10 @@ pub const FRAME_SAMPLES: usize = 960;
 const MAX_PACKET_SAMPLES: usize = 5760;
 /// The largest packet we let the encoder write; RFC 6716 caps one frame at 1275 bytes.
 const MAX_PACKET_BYTES: usize = 1500;
+/// Encoder complexity (0–10) unless the bridge is configured otherwise: the encoder is where an
+/// Opus conference spends its time (see BENCHMARKS.md), and below 5 the saving is large while
+/// speech stays clean (the analysis that lower settings simplify matters most for music).
+pub const DEFAULT_COMPLEXITY: u8 = 5;
 /// Bit rate when the offer gives no `maxaveragebitrate`: wideband speech is transparent here.
 pub const DEFAULT_BITRATE: u32 = 32_000;
 /// Ceiling for mono speech: above this libopus gains nothing audible, so a receiver's generous
@@ -219,6 +223,7 @@ impl OpusEncoder {
         // A bridge carries speech: this biases libopus towards SILK, which is also the layer
         // that carries the in-band FEC.
         inner.set_signal(Signal::Voice)?;
+        inner.set_complexity(DEFAULT_COMPLEXITY)?;
         inner.set_inband_fec(params.use_inband_fec)?;
         inner.set_packet_loss_perc(if params.use_inband_fec {
             DEFAULT_LOSS_PERCENT
@@ -236,6 +241,11 @@ impl OpusEncoder {
     /// reports; with in-band FEC on, higher values spend more bits on redundancy.
     pub fn set_packet_loss_percent(&mut self, percent: u8) -> Result<(), CodecError> {
         Ok(self.inner.set_packet_loss_perc(percent.min(100))?)
+    }
+
+    /// Sets the encoder's complexity (0–10; higher is better quality for more CPU).
+    pub fn set_complexity(&mut self, complexity: u8) -> Result<(), CodecError> {
+        Ok(self.inner.set_complexity(complexity.min(10))?)
     }
 
     /// Turns in-band FEC on or off.

@@ -73,6 +73,7 @@ impl TestBridge {
             db: db_url.clone(),
             public_ip: None,
             mixer_threads: 2,
+            opus_complexity: media::opus::DEFAULT_COMPLEXITY,
             gateways: gateways.clone(),
             language: "en".into(),
             country_code: "33".into(),
