@@ -47,6 +47,8 @@ pub struct LegState {
     /// The last audio packet was RFC 3389 comfort noise: the peer is silent, and missing
     /// frames are silence rather than a loss to conceal.
     pub(crate) comfort_noise: bool,
+    /// Timestamp units of lost packets not concealed yet (less than a frame; Packets mode).
+    pub(crate) lost_units: u32,
     /// The prompts being played to the leg (they keep playing when it moves).
     pub(crate) playback: Playback,
     /// In-band DTMF detection on the leg's decoded audio, when enabled (the IVR phase).
@@ -86,6 +88,7 @@ impl LegState {
             next_sr: now,
             rng,
             comfort_noise: false,
+            lost_units: 0,
             // Prompts are 8 kHz clips whatever the codec (converted on the way out).
             playback: Playback::new(160),
             inband: InbandDetector::new(),
@@ -160,18 +163,28 @@ impl LegState {
             match self.jitter.pop_packet(now, &mut self.frame) {
                 PacketPop::Packet { len, .. } => {
                     self.comfort_noise = false;
+                    self.lost_units = 0;
                     self.mix.decode_packet(&self.frame[..len]);
                 }
                 PacketPop::Lost { duration, next } => {
-                    let frames = duration
-                        .div_ceil(self.config.codec.frame_units())
-                        .clamp(1, MAX_CONCEALED_PER_LOSS);
+                    // Conceal what the lost packets lasted, in whole frames: a burst the buffer
+                    // already played through as `Missing` comes back as several `Lost` of a
+                    // fraction of a frame each, which must not each cost a frame (that would add
+                    // the burst's length to the delay). The remainder waits for the next loss.
+                    let frame = self.config.codec.frame_units();
+                    self.lost_units = self.lost_units.saturating_add(duration);
+                    let frames = (self.lost_units / frame).min(MAX_CONCEALED_PER_LOSS);
+                    self.lost_units -= frames * frame;
                     match next {
                         // One lost 20 ms frame: its copy rides in the next packet's FEC.
                         Some(len) if frames == 1 => {
                             self.mix.recover_packet(Some(&self.frame[..len]))
                         }
                         _ => (0..frames).for_each(|_| self.mix.recover_packet(None)),
+                    }
+                    if frames == MAX_CONCEALED_PER_LOSS {
+                        // A very long loss: the playout clock has moved on, forget the rest.
+                        self.lost_units = 0;
                     }
                 }
                 PacketPop::Missing => break,
