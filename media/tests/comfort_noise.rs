@@ -21,7 +21,7 @@ fn comfort_noise_marks_silence_not_loss() {
         let now = t0 + TICK * k as u32;
         let ts = k as u32 * 160;
         // Talk for 1 s, go quiet with one CN packet (level 60 dBov below), talk again at 2 s.
-        if k < 50 || k >= 100 {
+        if !(50..100).contains(&k) {
             let payload = tone_frame(AudioCodec::Pcmu, 440.0, 0.25, k);
             engine.handle_rtp(now, talker, &packet(0, 7, seq, ts, k == 100, &payload));
             seq = seq.wrapping_add(1);
