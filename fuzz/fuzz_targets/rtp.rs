@@ -1,5 +1,6 @@
 //! Fuzz target: RTP parsing (RFC 3550 §5.1, RFC 5761 demux) and the whole receive path of the
-//! conference engine (parse, telephone-event, jitter buffer, mixing tick) on arbitrary bytes.
+//! conference engine (parse, telephone-event, jitter buffer, G.711/G.722/Opus decoding, mixing
+//! tick) on arbitrary bytes.
 //!
 //! `cargo fuzz run rtp` where cargo-fuzz is installed. Without it, the same build by hand:
 //! `RUSTFLAGS="-Cpasses=sancov-module -Cllvm-args=-sanitizer-coverage-level=4
@@ -26,8 +27,15 @@ fuzz_target!(|data: &[u8]| {
     #[allow(clippy::disallowed_methods)]
     let t0 = Instant::now();
     let mut engine = ConferenceEngine::new();
+    // The first byte picks the leg's codec, so every decoder (libopus included) sees the bytes.
+    let codec = match data.first().map(|b| b % 4) {
+        Some(1) => AudioCodec::Pcma,
+        Some(2) => AudioCodec::G722,
+        Some(3) => AudioCodec::Opus,
+        _ => AudioCodec::Pcmu,
+    };
     let config = LegConfig {
-        codec: AudioCodec::Pcmu,
+        codec,
         payload_type: 0,
         telephone_event_pt: Some(101),
         ptime_ms: 20,

@@ -96,7 +96,17 @@ fn mutated_packets_never_panic() {
         ssrc: 1,
         fmtp: None,
     };
-    engine.add_leg(t0, LegId(1), config);
+    engine.add_leg(t0, LegId(1), config.clone());
+    // The same bytes also reach a G.722 and an Opus leg (payload type 0 negotiated for them too,
+    // so the mutated packets go to their decoders: libopus sees garbage Opus).
+    for (leg, codec) in [(2, AudioCodec::G722), (3, AudioCodec::Opus)] {
+        let c = LegConfig {
+            codec,
+            ..config.clone()
+        };
+        engine.add_leg(t0, LegId(leg), c);
+    }
+    let legs = [LegId(1), LegId(2), LegId(3)];
     let seeds = seeds();
     let mut handled = 0u64;
     for i in 0..20_000u32 {
@@ -109,8 +119,9 @@ fn mutated_packets_never_panic() {
             }
         }
         let now = t0 + Duration::from_millis(u64::from(i));
-        engine.handle_rtp(now, LegId(1), &data);
-        engine.handle_rtcp(now, LegId(1), &data);
+        let leg = legs[i as usize % legs.len()];
+        engine.handle_rtp(now, leg, &data);
+        engine.handle_rtcp(now, leg, &data);
         handled += 2;
         if i % 20 == 0 {
             engine.tick(now);
