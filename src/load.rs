@@ -228,6 +228,8 @@ pub struct Shared {
     measuring: AtomicBool,
     /// Bumped when a window opens: receivers restart their statistics.
     epoch: AtomicU32,
+    /// When the window opened (ns since `base`): only markers sent since count.
+    window_start: AtomicU64,
     /// Per conference, when its last marker was sent (ns since `base`; 0: none yet).
     marker_sent: Vec<AtomicU64>,
     /// Calls answered with a usable 200 OK.
@@ -477,6 +479,7 @@ fn run_blocking(
         hangup: AtomicBool::new(false),
         measuring: AtomicBool::new(false),
         epoch: AtomicU32::new(0),
+        window_start: AtomicU64::new(u64::MAX),
         marker_sent: (0..conferences).map(|_| AtomicU64::new(0)).collect(),
         answered: AtomicUsize::new(0),
         failed: AtomicUsize::new(0),
@@ -682,6 +685,9 @@ fn measure(
     if !nap(Duration::from_secs(2), stop) {
         return Err(LoadError::Interrupted);
     }
+    shared
+        .window_start
+        .store(shared.since_base(Instant::now()), Ordering::Relaxed);
     shared.epoch.fetch_add(1, Ordering::Relaxed);
     shared.measuring.store(true, Ordering::Relaxed);
     let start = sample(target)?;

@@ -168,7 +168,8 @@ async fn leg_task(
         let latency_ms = (onset as f64 - sent as f64) / 1e6;
         if sent != 0 && sent != last_marker && (0.0..1000.0).contains(&latency_ms) {
             last_marker = sent;
-            if measuring {
+            // A marker sent before the window opened is not one of the window's.
+            if measuring && sent >= shared.window_start.load(Ordering::Relaxed) {
                 result.latencies_ms.push(latency_ms);
             }
         } else if measuring {
