@@ -682,7 +682,13 @@ fn measure(
         joined - base,
         args.seconds
     );
-    if !nap(Duration::from_secs(2), stop) {
+    // Nothing to measure when no call got through: a zero-length window, reported as such.
+    let (warm_up, window) = if answered > 0.0 {
+        (Duration::from_secs(2), Duration::from_secs(args.seconds))
+    } else {
+        (Duration::ZERO, Duration::ZERO)
+    };
+    if !nap(warm_up, stop) {
         return Err(LoadError::Interrupted);
     }
     shared
@@ -691,7 +697,7 @@ fn measure(
     shared.epoch.fetch_add(1, Ordering::Relaxed);
     shared.measuring.store(true, Ordering::Relaxed);
     let start = sample(target)?;
-    let finished = nap(Duration::from_secs(args.seconds), stop);
+    let finished = nap(window, stop);
     let end = sample(target);
     shared.measuring.store(false, Ordering::Relaxed);
     let end = end?;
@@ -743,7 +749,14 @@ fn fill_reception(r: &mut Report, legs: &[recv::LegResult], rate: u32) {
 fn fill_window(r: &mut Report, w: &Window, clk_tck: u64) {
     let wall = w.end.at.duration_since(w.start.at).as_secs_f64();
     r.window_seconds = wall;
-    let per_core = |ticks: u64| ticks as f64 / clk_tck as f64 / wall.max(1e-9);
+    // A window of (almost) nothing, when no call got through, measures nothing.
+    let per_core = |ticks: u64| {
+        if wall < 0.5 {
+            0.0
+        } else {
+            ticks as f64 / clk_tck as f64 / wall
+        }
+    };
     let bridge_cores = per_core(w.end.bridge_ticks.saturating_sub(w.start.bridge_ticks));
     r.bridge_cpu_percent = 100.0 * bridge_cores;
     r.participants_per_core = (bridge_cores > 0.0).then(|| r.set_up as f64 / bridge_cores);
@@ -756,8 +769,11 @@ fn fill_window(r: &mut Report, w: &Window, clk_tck: u64) {
     };
     r.mixer_ticks = delta("pont_mixer_ticks_total") as u64;
     r.mixer_tick_overruns = delta("pont_mixer_tick_overruns_total") as u64;
-    r.mixer_busy_percent =
-        delta("pont_mixer_tick_busy_micros_total") / 1e6 / wall.max(1e-9) * 100.0;
+    r.mixer_busy_percent = if wall < 0.5 {
+        0.0
+    } else {
+        delta("pont_mixer_tick_busy_micros_total") / 1e6 / wall * 100.0
+    };
     r.bridge_rtp_dropped = delta("pont_rtp_packets_dropped_total") as u64;
     r.bridge_jitter_lost = delta("pont_jitter_lost_total") as u64;
     r.bridge_frames_concealed = delta("pont_frames_concealed_total") as u64;

@@ -106,9 +106,10 @@ impl Report {
         );
         let _ = writeln!(
             s,
-            "  calls      set up {} / {}, failed {}, dropped by the bridge {}, BYE 200 {} / {}",
+            "  calls      set up {} / {} (answered {}), failed {}, dropped by the bridge {}, BYE 200 {} / {}",
             self.set_up,
             self.calls,
+            self.answered,
             self.failed,
             self.dropped_by_bridge,
             self.bye_ok,
@@ -183,6 +184,7 @@ mod tests {
             codec: "pcmu".into(),
             calls: 20,
             set_up: 20,
+            answered: 20,
             latency_ms_p50: Some(42.0),
             ..Report::default()
         };
@@ -193,7 +195,7 @@ mod tests {
         assert_eq!(v["latency_ms_p50"], 42.0);
         assert!(v["latency_ms_p99"].is_null());
         let text = r.human();
-        assert!(text.contains("set up 20 / 20"), "{text}");
+        assert!(text.contains("set up 20 / 20 (answered 20)"), "{text}");
         assert!(text.contains("p50 42.0 ms, p99 n/a"), "{text}");
     }
 }
