@@ -88,6 +88,10 @@ pub struct LoadArgs {
     /// Mixer threads of the spawned bridge [default: the bridge's default].
     #[arg(long)]
     pub mixer_threads: Option<usize>,
+    /// Opus only: silent callers use DTX (discontinuous transmission, as libopus clients may)
+    /// — one silence packet every 400 ms instead of one every 20 ms.
+    #[arg(long)]
+    pub dtx: bool,
     /// Drive this running bridge (SIP HOST:PORT) instead of spawning one.
     #[arg(long, requires_all = ["bridge_pid", "metrics", "numbers"])]
     pub bridge: Option<SocketAddr>,
@@ -444,7 +448,9 @@ fn run_blocking(
     let before = bridge::fetch_metrics(target.metrics.0, &target.metrics.1)?;
     let joined_before = bridge::metric(&before, "pont_calls_joined_total");
 
-    let payloads = Arc::new(send::Payloads::build(args.codec, args.talkers)?);
+    let mut payloads = send::Payloads::build(args.codec, args.talkers)?;
+    payloads.dtx = args.dtx && args.codec == Codec::Opus;
+    let payloads = Arc::new(payloads);
     let shared = Arc::new(Shared {
         base: Instant::now(),
         stop: AtomicBool::new(false),
@@ -641,6 +647,7 @@ mod tests {
             json: false,
             require_no_loss: false,
             mixer_threads: None,
+            dtx: false,
             bridge: None,
             bridge_pid: None,
             metrics: None,

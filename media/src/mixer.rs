@@ -296,11 +296,13 @@ impl MixChannel {
     }
 
     /// No frame this tick: the codec's concealment for a few frames if it has one (Opus PLC),
-    /// else the last frame repeated once fading out to zero; then silence.
+    /// else the last frame repeated once fading out to zero; then silence. A leg that was not in
+    /// the mix (silent: a caller in DTX sends nothing while it is quiet) is simply silent — its
+    /// concealment would not be heard, and skipping it is what makes DTX callers cheap.
     pub fn conceal(&mut self) {
         self.missing = self.missing.saturating_add(1);
         if self.decoder.has_plc() {
-            if self.missing <= PLC_FRAMES {
+            if self.missing <= PLC_FRAMES && self.talker {
                 let n = self.native.len();
                 self.native.clear();
                 if self.decoder.conceal(&mut self.native).is_err() {

@@ -21,6 +21,9 @@ use super::{Codec, Shared};
 pub const TICK: Duration = Duration::from_millis(20);
 /// Groups of legs per tick, sent `TICK / PHASES` apart.
 pub const PHASES: u32 = 4;
+/// Ticks between the packets of a silent caller in DTX (400 ms, as libopus sends its
+/// comfort-noise updates).
+pub const DTX_EVERY: u32 = 20;
 /// Packets in one talker cycle (2 s): the marker comes once per cycle.
 pub const CYCLE: usize = 100;
 /// Packets of the marker burst (100 ms).
@@ -47,6 +50,8 @@ pub struct Payloads {
     pub silence: Vec<u8>,
     /// RTP timestamp step per packet.
     pub samples_per_packet: u32,
+    /// Silent callers are in DTX: they send `silence` once every [`DTX_EVERY`] ticks only.
+    pub dtx: bool,
 }
 
 impl Payloads {
@@ -90,6 +95,7 @@ impl Payloads {
                         .collect(),
                     silence: vec![law.silence(); frame],
                     samples_per_packet: frame as u32,
+                    dtx: false,
                 })
             }
             None => {
@@ -122,6 +128,7 @@ impl Payloads {
                     talkers,
                     silence,
                     samples_per_packet: FRAME_SAMPLES as u32,
+                    dtx: false,
                 })
             }
         }
@@ -240,6 +247,11 @@ pub fn run(
                 let k = (n as usize + leg.conf * 37) % CYCLE;
                 let payload = match leg.talker {
                     Some(slot) => &payloads.talkers[slot.min(payloads.talkers.len() - 1)][k],
+                    None if payloads.dtx && !n.is_multiple_of(DTX_EVERY) => {
+                        // In DTX: nothing this tick; the timestamp runs on (RFC 7587 §3.1.3).
+                        leg.ts = leg.ts.wrapping_add(payloads.samples_per_packet);
+                        continue;
+                    }
                     None => &payloads.silence,
                 };
                 let header = RtpHeader {
