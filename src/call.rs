@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use dialplan::{Action, DigitMerger, DigitSource, Entry, FailureOutcome, Ivr, LookupResult, Route};
-use media::{AudioCodec, LegConfig, LegId, PacketKind};
+use media::{AudioCodec, LegConfig, LegId};
 use sip::sdp::{
     self, CodecSpec, Direction, LocalMedia, NegotiatedAudio, SdpError, SessionDescription,
 };
@@ -19,7 +19,7 @@ use sip::Event;
 use tokio::sync::mpsc;
 
 use crate::metrics::{add, inc};
-use crate::mixer::{Inbound, JoinError, LegHandle, LegIo, PacketSink, Seat};
+use crate::mixer::{JoinError, LegHandle, LegIo, Seat};
 use crate::ports::PortPair;
 use crate::sip_driver::{CallCmd, CallControl, IncomingCall};
 use crate::store::NumberStatus;
@@ -106,21 +106,12 @@ impl Drop for ActiveCall {
     }
 }
 
-/// A leg's media: its mixer handle (lobby or conference), its socket readers and its ports.
-/// Dropping it removes the leg from its engine, stops the readers and frees the ports.
+/// A leg's media: its mixer handle (lobby or conference) and its ports. Dropping it removes the
+/// leg from its engine (whose thread stops reading its sockets) and frees the ports.
 struct Media {
     handle: LegHandle,
-    receivers: Vec<tokio::task::JoinHandle<()>>,
     /// Held so the ports return to the pool only when the leg is gone.
     _ports: PortPair,
-}
-
-impl Drop for Media {
-    fn drop(&mut self) {
-        for r in &self.receivers {
-            r.abort();
-        }
-    }
 }
 
 /// The shortest time a code check takes, found or not, so its timing tells nothing.
@@ -544,20 +535,15 @@ impl Call {
         let Some(config) = leg_config(n, self.ssrc) else {
             return false;
         };
-        let sockets = (|| {
-            Some((
-                ports.rtp.try_clone().ok()?,
-                ports.rtcp.try_clone().ok()?,
-                tokio::net::UdpSocket::from_std(ports.rtp.try_clone().ok()?).ok()?,
-                tokio::net::UdpSocket::from_std(ports.rtcp.try_clone().ok()?).ok()?,
-            ))
-        })();
-        let Some((rtp_send, rtcp_send, rtp_recv, rtcp_recv)) = sockets else {
+        // The mixer thread holding the leg reads and sends on clones of the sockets (the ports
+        // stay here so they return to the pool when the call ends).
+        let sockets = (|| Some((ports.rtp.try_clone().ok()?, ports.rtcp.try_clone().ok()?)))();
+        let Some((rtp, rtcp)) = sockets else {
             return false;
         };
         let io = LegIo {
-            rtp: rtp_send,
-            rtcp: rtcp_send,
+            rtp,
+            rtcp,
             remote_rtp: n.remote_rtp,
             send: sends(n.direction),
             events: self.events_tx.clone(),
@@ -571,14 +557,8 @@ impl Call {
         );
         let handle = self.app.mixers.add_to_lobby(self.leg, config, io);
         handle.set_inband_dtmf(true);
-        let sink = handle.packet_sink();
-        let receivers = vec![
-            tokio::spawn(receive(rtp_recv, sink.clone(), self.leg, PacketKind::Rtp)),
-            tokio::spawn(receive(rtcp_recv, sink, self.leg, PacketKind::Rtcp)),
-        ];
         self.media = Some(Media {
             handle,
-            receivers,
             _ports: ports,
         });
         true
@@ -624,23 +604,6 @@ fn negotiate_offer(
         }
         Err(SdpError::NoCommonCodec) | Err(SdpError::NoAudio) => Err((488, "no common codec")),
         Err(_) => Err((400, "malformed SDP")),
-    }
-}
-
-/// Read a leg's socket and queue every datagram for the mixer thread.
-async fn receive(socket: tokio::net::UdpSocket, sink: PacketSink, leg: LegId, kind: PacketKind) {
-    let mut buf = vec![0u8; 2048];
-    loop {
-        match socket.recv_from(&mut buf).await {
-            Ok((n, source)) => sink.push(Inbound {
-                leg,
-                kind,
-                source,
-                data: buf[..n].to_vec(),
-            }),
-            // ICMP port unreachable surfaces here on some systems: keep reading, without spinning.
-            Err(_) => tokio::time::sleep(std::time::Duration::from_millis(1)).await,
-        }
     }
 }
 

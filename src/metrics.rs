@@ -54,7 +54,7 @@ metrics! {
     gauge participants_active: "Participants in conferences.",
     counter rtp_packets_received_total: "RTP and RTCP packets received.",
     counter rtp_packets_sent_total: "RTP and RTCP packets sent.",
-    counter rtp_packets_dropped_total: "Received packets dropped before the mixer (queue full, unknown leg).",
+    counter rtp_packets_dropped_total: "Received packets dropped before the mixer (always 0 since the mixer threads read the sockets themselves; kept for dashboards).",
     counter rtp_send_errors_total: "Packets that could not be sent (socket buffer full, unreachable).",
     counter rtp_packets_malformed_total: "RTP/RTCP packets the media engines dropped as malformed or of an unknown payload type.",
     counter jitter_late_total: "RTP packets that arrived after their playout time.",

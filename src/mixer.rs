@@ -1,9 +1,16 @@
 //! The mixer thread pool: a fixed set of `std::thread`s (one per core by default), each ticking
 //! the [`ConferenceEngine`]s assigned to it on absolute 20 ms deadlines.
 //!
-//! Each tick a thread drains its command and packet queues with `try_recv` (it never blocks on
-//! them), feeds the packets to the engines, ticks every engine, sends what they produce with
-//! non-blocking `send_to` on the legs' own sockets, and forwards media events to the call tasks.
+//! Each tick a thread drains its command queue with `try_recv` (it never blocks on it), ticks
+//! every engine, sends what they produce with non-blocking `send_to` on the legs' own sockets,
+//! and forwards media events to the call tasks. Between ticks it waits on its own epoll set (mio)
+//! of its legs' RTP and RTCP sockets and feeds each datagram to its engine as it arrives, so the
+//! arrival times the jitter buffers see are exact. (The first design had a tokio task per socket
+//! pushing datagrams through a queue; the profile of `pont load` showed those task wake-ups, the
+//! queue hop and the cross-thread hand-off costing more than the mixing itself, see
+//! BENCHMARKS.md.) A leg's sockets are watched by the thread that holds the leg: a move
+//! deregisters them on one thread and registers them on the other, and datagrams that arrive
+//! meanwhile wait in the socket.
 //! A conference lives on one thread (chosen least-loaded at its first join) so its engine needs
 //! no lock. Nothing received can make a thread panic: the engines parse defensively, and a send
 //! error is counted, not raised.
@@ -15,8 +22,12 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime};
 
-use crossbeam_channel::{bounded, unbounded, Receiver, Sender, TrySendError};
+use std::os::fd::AsRawFd;
+
+use crossbeam_channel::{unbounded, Receiver, Sender};
 use media::{ConferenceEngine, EngineStats, LegConfig, LegId, LegStats, MediaEvent, PacketKind};
+use mio::unix::SourceFd;
+use mio::{Events, Interest, Poll, Token};
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::sync::oneshot;
 
@@ -24,10 +35,12 @@ use crate::metrics::{add, inc, Metrics};
 
 /// The mixing period.
 pub const TICK: Duration = Duration::from_millis(20);
-/// Packets queued per thread before new ones are dropped (and counted).
-const PACKET_QUEUE: usize = 16 * 1024;
-/// How long a thread passes on packets of a leg it moved to another thread.
-const MOVE_FORWARDING: Duration = Duration::from_secs(2);
+/// Datagrams read from one socket per readiness event before the thread looks at the others
+/// (a flooded port cannot keep it from ticking; the rest is read on the next pass).
+const READS_PER_WAKE: usize = 64;
+/// Largest datagram read (RTP on an Ethernet path is far smaller; a longer one is cut and then
+/// refused by the parser as malformed).
+const MAX_DATAGRAM: usize = 2048;
 /// Media counters are published to `/metrics` every this many ticks (1 s), not every tick.
 const STATS_EVERY: u64 = 50;
 
@@ -37,9 +50,9 @@ pub type ConfKey = Arc<str>;
 /// The sockets and addresses of one leg, handed to the mixer thread that sends on them.
 #[derive(Debug)]
 pub struct LegIo {
-    /// RTP socket (a clone of the one the receive task reads).
+    /// RTP socket (non-blocking): the mixer thread holding the leg reads and sends on it.
     pub rtp: UdpSocket,
-    /// RTCP socket.
+    /// RTCP socket (non-blocking).
     pub rtcp: UdpSocket,
     /// Where to send RTP until a packet arrives (from SDP).
     pub remote_rtp: Option<SocketAddr>,
@@ -84,9 +97,6 @@ enum Command {
     },
     /// Remove a participant (its engine goes when its last leg does).
     RemoveLeg { leg: LegId },
-    /// A packet for a leg that moved away from the thread it reached, passed on through the
-    /// command queue so it arrives after the `InsertLeg` that brought the leg here.
-    Forwarded(Inbound),
     /// Play prompts to a participant (replacing what plays).
     Play { leg: LegId, clips: Vec<Arc<[i16]>> },
     /// Stop the prompt (barge-in).
@@ -95,24 +105,10 @@ enum Command {
     InBandDtmf { leg: LegId, enabled: bool },
 }
 
-/// A packet received on a leg's socket.
-#[derive(Debug)]
-pub struct Inbound {
-    /// The participant.
-    pub leg: LegId,
-    /// RTP or RTCP (by the port it came on).
-    pub kind: PacketKind,
-    /// Who sent it (symmetric RTP: replies go there).
-    pub source: SocketAddr,
-    /// The bytes.
-    pub data: Vec<u8>,
-}
-
 /// Handle on one mixer thread.
 #[derive(Debug, Clone)]
 struct Worker {
     commands: Sender<Command>,
-    packets: Sender<Inbound>,
 }
 
 /// The pool, and which thread each conference lives on.
@@ -186,7 +182,7 @@ impl Drop for Seat {
 pub struct LegHandle {
     pool: Arc<MixerPool>,
     leg: LegId,
-    /// The worker that holds the leg; read by the receive tasks for every packet.
+    /// The worker that holds the leg (commands go there).
     worker: Arc<AtomicUsize>,
 }
 
@@ -247,41 +243,11 @@ impl LegHandle {
         let _ = wait.await;
         self.worker.store(seat.worker, Ordering::Release);
     }
-
-    /// Where the leg's receive tasks push packets.
-    pub fn packet_sink(&self) -> PacketSink {
-        PacketSink {
-            pool: Arc::clone(&self.pool),
-            worker: Arc::clone(&self.worker),
-        }
-    }
 }
 
 impl Drop for LegHandle {
     fn drop(&mut self) {
         self.command(Command::RemoveLeg { leg: self.leg });
-    }
-}
-
-/// Where a receive task hands packets to the mixer.
-#[derive(Debug, Clone)]
-pub struct PacketSink {
-    pool: Arc<MixerPool>,
-    worker: Arc<AtomicUsize>,
-}
-
-impl PacketSink {
-    /// Queue a packet; a full queue drops it (counted) rather than block the receive task.
-    pub fn push(&self, packet: Inbound) {
-        let metrics = &self.pool.metrics;
-        inc(&metrics.rtp_packets_received_total);
-        let w = self.worker.load(Ordering::Acquire);
-        match self.pool.workers[w].packets.try_send(packet) {
-            Ok(()) => {}
-            Err(TrySendError::Full(_)) | Err(TrySendError::Disconnected(_)) => {
-                inc(&metrics.rtp_packets_dropped_total)
-            }
-        }
     }
 }
 
@@ -300,20 +266,16 @@ impl MixerPool {
         let mut inputs = Vec::with_capacity(n);
         for _ in 0..n {
             let (cmd_tx, cmd_rx) = unbounded();
-            let (pkt_tx, pkt_rx) = bounded(PACKET_QUEUE);
-            workers.push(Worker {
-                commands: cmd_tx,
-                packets: pkt_tx,
-            });
-            inputs.push((cmd_rx, pkt_rx));
+            workers.push(Worker { commands: cmd_tx });
+            inputs.push((cmd_rx, Poll::new()?));
         }
         // Each thread can hand a leg to any other: it gets every thread's command queue.
         let peers: Arc<[Sender<Command>]> = workers.iter().map(|w| w.commands.clone()).collect();
-        for (index, (cmd_rx, pkt_rx)) in inputs.into_iter().enumerate() {
+        for (index, (cmd_rx, poll)) in inputs.into_iter().enumerate() {
             let thread = MixerThread::new(
                 index,
                 cmd_rx,
-                pkt_rx,
+                poll,
                 Arc::clone(&peers),
                 Arc::clone(&metrics),
                 opus_complexity,
@@ -445,14 +407,18 @@ struct MixerThread {
     /// Complexity of the Opus encoders of this thread's engines.
     opus_complexity: u8,
     commands: Receiver<Command>,
-    packets: Receiver<Inbound>,
+    /// The epoll set of this thread's legs' sockets, its event buffer, tokens of sockets that
+    /// still had data after [`READS_PER_WAKE`] reads, and the datagram buffer.
+    poll: Poll,
+    events: Events,
+    ready: Vec<usize>,
+    pending: Vec<usize>,
+    buf: Box<[u8; MAX_DATAGRAM]>,
     peers: Arc<[Sender<Command>]>,
     metrics: Arc<Metrics>,
     confs: HashMap<ConfKey, Conf>,
     /// Which engine holds each leg of this thread.
     leg_conf: HashMap<LegId, ConfKey>,
-    /// Legs moved to another thread: where, and until when their packets are passed on.
-    moved: HashMap<LegId, (usize, Instant)>,
     /// Counters of the legs that left this thread (hung up, or moved away).
     retired: MediaTotals,
     /// Counters that legs moved in had already gathered on another thread (which counts them).
@@ -528,7 +494,7 @@ impl MixerThread {
     fn new(
         index: usize,
         commands: Receiver<Command>,
-        packets: Receiver<Inbound>,
+        poll: Poll,
         peers: Arc<[Sender<Command>]>,
         metrics: Arc<Metrics>,
         opus_complexity: u8,
@@ -537,12 +503,15 @@ impl MixerThread {
             index,
             opus_complexity,
             commands,
-            packets,
+            poll,
+            events: Events::with_capacity(1024),
+            ready: Vec::with_capacity(1024),
+            pending: Vec::new(),
+            buf: Box::new([0; MAX_DATAGRAM]),
             peers,
             metrics,
             confs: HashMap::new(),
             leg_conf: HashMap::new(),
-            moved: HashMap::new(),
             retired: MediaTotals::default(),
             imported: MediaTotals::default(),
             published: MediaTotals::default(),
@@ -577,7 +546,6 @@ impl MixerThread {
             if !self.drain_commands() {
                 return;
             }
-            self.drain_packets(started);
             self.tick_all(started);
             inc(&self.metrics.mixer_ticks_total);
             self.ticks += 1;
@@ -585,10 +553,7 @@ impl MixerThread {
                 self.publish_stats();
             }
             let done = Instant::now();
-            let busy = done.saturating_duration_since(started);
-            self.metrics
-                .mixer_tick_busy_micros_total
-                .fetch_add(busy.as_micros() as u64, Ordering::Relaxed);
+            let mut busy = done.saturating_duration_since(started);
             if done > deadline {
                 inc(&self.metrics.mixer_tick_overruns_total);
                 // Far behind (suspended, overloaded): restart the schedule instead of bursting
@@ -596,9 +561,13 @@ impl MixerThread {
                 if done - deadline > 5 * TICK {
                     deadline = done;
                 }
-            } else {
-                thread::sleep(deadline - done);
             }
+            // Until the next deadline: read the legs' sockets as datagrams arrive (at least one
+            // look, even when late, so that a busy thread still reads).
+            busy += self.receive_until(deadline);
+            self.metrics
+                .mixer_tick_busy_micros_total
+                .fetch_add(busy.as_micros() as u64, Ordering::Relaxed);
             deadline += TICK;
         }
     }
@@ -629,6 +598,7 @@ impl MixerThread {
                     .entry(conf.clone())
                     .or_insert_with(|| Conf::new(now, opus_complexity));
                 c.engine.add_leg(now, leg, config);
+                watch(&self.poll, leg, &io);
                 c.legs.insert(
                     leg,
                     LegState {
@@ -660,10 +630,9 @@ impl MixerThread {
                 if to == self.index {
                     self.apply(insert);
                 } else if let Some(peer) = self.peers.get(to) {
+                    // Its sockets are no longer watched here (see `take`); datagrams arriving
+                    // until the other thread watches them wait in the sockets.
                     let _ = peer.send(insert);
-                    // Packets already queued here for the leg, or sent before the call task
-                    // re-routes its readers, follow it for a while instead of being dropped.
-                    self.moved.insert(leg, (to, now + MOVE_FORWARDING));
                 }
             }
             Command::InsertLeg {
@@ -680,6 +649,7 @@ impl MixerThread {
                     .entry(conf.clone())
                     .or_insert_with(|| Conf::new(now, opus_complexity));
                 c.engine.insert_leg(now, *state);
+                watch(&self.poll, leg, &io);
                 c.legs.insert(
                     leg,
                     LegState {
@@ -728,7 +698,6 @@ impl MixerThread {
                     c.engine.set_inband_dtmf(leg, enabled);
                 }
             }
-            Command::Forwarded(packet) => self.handle_packet(now, packet),
             Command::RemoveLeg { leg } => {
                 if let Some((state, _)) = self.take(leg) {
                     let stats = state.stats();
@@ -745,59 +714,95 @@ impl MixerThread {
         let c = self.confs.get_mut(&conf)?;
         let state = c.engine.take_leg(leg);
         let io = c.legs.remove(&leg);
+        if let Some(io) = &io {
+            unwatch(&self.poll, &io.io);
+        }
         if c.legs.is_empty() {
             self.confs.remove(&conf);
         }
         Some((state?, io?))
     }
 
-    fn drain_packets(&mut self, now: Instant) {
-        // Bounded by what is queued now, so a flood cannot keep the thread from ticking.
-        for _ in 0..PACKET_QUEUE {
-            let Ok(p) = self.packets.try_recv() else {
-                break;
+    /// Waits for datagrams until `deadline`, feeding each to its engine as it is read; returns
+    /// the time spent reading and handling them. Always looks once, even past the deadline.
+    fn receive_until(&mut self, deadline: Instant) -> Duration {
+        let mut busy = Duration::ZERO;
+        loop {
+            let now = Instant::now();
+            let timeout = if self.pending.is_empty() {
+                deadline.saturating_duration_since(now)
+            } else {
+                Duration::ZERO
             };
-            self.handle_packet(now, p);
+            if self.poll.poll(&mut self.events, Some(timeout)).is_err() {
+                // EINTR or a broken epoll set: do not spin; the next tick looks again.
+                thread::sleep(deadline.saturating_duration_since(Instant::now()));
+                return busy;
+            }
+            let woke = Instant::now();
+            self.ready.clear();
+            self.ready.extend(self.events.iter().map(|e| e.token().0));
+            self.ready.append(&mut self.pending);
+            for i in 0..self.ready.len() {
+                let token = self.ready[i];
+                self.read_socket(woke, token);
+            }
+            busy += woke.elapsed();
+            if Instant::now() >= deadline {
+                return busy;
+            }
         }
-        self.moved.retain(|_, (_, until)| *until > now);
     }
 
-    fn handle_packet(&mut self, now: Instant, p: Inbound) {
-        let Some(c) = self
-            .leg_conf
-            .get(&p.leg)
-            .and_then(|k| self.confs.get_mut(k))
-        else {
-            if let Some(&(to, _)) = self.moved.get(&p.leg) {
-                if let Some(peer) = self.peers.get(to) {
-                    let _ = peer.send(Command::Forwarded(p));
-                }
-            } else {
-                // A leg that just hung up.
-                inc(&self.metrics.rtp_packets_dropped_total);
-            }
+    /// Reads what one socket holds (epoll is edge-triggered: until it would block, or
+    /// [`READS_PER_WAKE`] datagrams, after which the socket is looked at again next pass).
+    fn read_socket(&mut self, now: Instant, token: usize) {
+        let (leg, kind) = from_token(token);
+        let Self {
+            leg_conf,
+            confs,
+            buf,
+            metrics,
+            pending,
+            ..
+        } = self;
+        let Some(c) = leg_conf.get(&leg).and_then(|k| confs.get_mut(k)) else {
+            // A leg that just left: its sockets were deregistered with it.
             return;
         };
-        let Some(state) = c.legs.get_mut(&p.leg) else {
-            inc(&self.metrics.rtp_packets_dropped_total);
+        let Some(state) = c.legs.get_mut(&leg) else {
             return;
         };
-
-        // Latch only on what is RTP (RTCP) by its header: any datagram reaches the port, and
-        // latching on garbage would hand the leg's media to whoever sends it.
-        match p.kind {
-            PacketKind::Rtp => {
-                if c.engine.handle_rtp(now, p.leg, &p.data) {
-                    state.latched_rtp = Some(p.source);
+        for _ in 0..READS_PER_WAKE {
+            let socket = match kind {
+                PacketKind::Rtp => &state.io.rtp,
+                PacketKind::Rtcp => &state.io.rtcp,
+            };
+            let (n, source) = match socket.recv_from(&mut buf[..]) {
+                Ok(got) => got,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return,
+                // ICMP port unreachable and the like surface here: the next datagram may be fine.
+                Err(_) => continue,
+            };
+            inc(&metrics.rtp_packets_received_total);
+            let data = &buf[..n];
+            // Latch only on what is RTP (RTCP) by its header: any datagram reaches the port, and
+            // latching on garbage would hand the leg's media to whoever sends it.
+            match kind {
+                PacketKind::Rtp => {
+                    if c.engine.handle_rtp(now, leg, data) {
+                        state.latched_rtp = Some(source);
+                    }
                 }
-            }
-            PacketKind::Rtcp => {
-                if media::rtp::demux(&p.data) == media::rtp::Demux::Rtcp {
-                    state.latched_rtcp = Some(p.source);
+                PacketKind::Rtcp => {
+                    if media::rtp::demux(data) == media::rtp::Demux::Rtcp {
+                        state.latched_rtcp = Some(source);
+                    }
+                    c.engine.handle_rtcp(now, leg, data);
                 }
-                c.engine.handle_rtcp(now, p.leg, &p.data);
             }
         }
+        pending.push(token);
     }
 
     fn tick_all(&mut self, now: Instant) {
@@ -833,5 +838,43 @@ impl MixerThread {
                 }
             }
         }
+    }
+}
+
+/// The epoll token of one of a leg's sockets: the leg id and the socket kind in the low bit.
+fn token(leg: LegId, kind: PacketKind) -> Token {
+    let low = usize::from(kind == PacketKind::Rtcp);
+    Token((leg.0 as usize) << 1 | low)
+}
+
+fn from_token(token: usize) -> (LegId, PacketKind) {
+    let kind = if token & 1 == 1 {
+        PacketKind::Rtcp
+    } else {
+        PacketKind::Rtp
+    };
+    (LegId((token >> 1) as u64), kind)
+}
+
+/// Starts watching a leg's sockets on this thread's epoll set.
+fn watch(poll: &Poll, leg: LegId, io: &LegIo) {
+    for (kind, socket) in [(PacketKind::Rtp, &io.rtp), (PacketKind::Rtcp, &io.rtcp)] {
+        let fd = socket.as_raw_fd();
+        let registered =
+            poll.registry()
+                .register(&mut SourceFd(&fd), token(leg, kind), Interest::READABLE);
+        if let Err(e) = registered {
+            // Only on resource exhaustion: the leg then receives nothing, which its call sees as
+            // silence; say so rather than fail the thread.
+            tracing::warn!(leg = leg.0, error = %e, "cannot watch the leg's socket");
+        }
+    }
+}
+
+/// Stops watching a leg's sockets (before it moves or leaves).
+fn unwatch(poll: &Poll, io: &LegIo) {
+    for socket in [&io.rtp, &io.rtcp] {
+        let fd = socket.as_raw_fd();
+        let _ = poll.registry().deregister(&mut SourceFd(&fd));
     }
 }
