@@ -236,8 +236,7 @@ impl Assembler {
                 Some(fu) if fu.nal_type == nal_type => {
                     let Some(au) = &mut self.open else { return };
                     if au.data.len() + bytes.len() > self.config.max_au_bytes {
-                        self.stats.dropped_nals += 1;
-                        self.break_fu();
+                        self.break_fu(); // counts the dropped unit
                         self.skipping_fu = !end;
                         self.damage(KeyframeReason::TooLarge);
                         return;
