@@ -142,7 +142,7 @@ fn stap_a_carries_sps_and_pps() {
 
 #[test]
 fn bad_stap_a_is_refused_and_damages_the_frame() {
-    let cases: [(Vec<u8>, DepacketizeError); 6] = [
+    let cases: [(Vec<u8>, DepacketizeError); 7] = [
         (vec![0x78], DepacketizeError::StapEmpty),
         (vec![0x78, 0, 0, 0x67], DepacketizeError::StapZeroSize),
         (vec![0x78, 0, 5, 0x67, 1], DepacketizeError::StapOverrun),
@@ -155,6 +155,7 @@ fn bad_stap_a_is_refused_and_damages_the_frame() {
             vec![0x78, 0, 2, 0x7c, 1],
             DepacketizeError::BadInnerType(28),
         ),
+        (vec![0x78, 0, 2, 0xc1, 1], DepacketizeError::ForbiddenBit),
     ];
     for (payload, err) in cases {
         let mut f = Feed::new(0);

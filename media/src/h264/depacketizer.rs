@@ -23,7 +23,8 @@ pub enum DepacketizeError {
     /// The payload is larger than a UDP datagram can be.
     #[error("H.264 RTP payload of {0} bytes is too large")]
     TooLarge(usize),
-    /// The F (forbidden_zero) bit is set: the sender marked the unit as corrupt.
+    /// The F (forbidden_zero) bit is set, in the payload header or in a STAP-A unit: the unit
+    /// is marked corrupt.
     #[error("forbidden bit set in the H.264 payload header")]
     ForbiddenBit,
     /// STAP-B, MTAP16, MTAP24 or FU-B: packetization-mode 2 (interleaved), which we never offer.
@@ -328,6 +329,10 @@ fn check_stap_a(mut rest: &[u8]) -> Result<(), DepacketizeError> {
             return Err(DepacketizeError::StapOverrun);
         };
         let h = NalHeader(nal[0]);
+        if h.forbidden() {
+            // The STAP-A's own F bit is the OR of its units' (RFC 6184 §5.7): inconsistent.
+            return Err(DepacketizeError::ForbiddenBit);
+        }
         if !is_media_nal_type(h.nal_type()) {
             return Err(DepacketizeError::BadInnerType(h.nal_type()));
         }

@@ -24,6 +24,9 @@ pub enum PacketizeError {
     /// A NAL unit whose type is outside 1–23 (0 and 24–31 cannot be sent as themselves).
     #[error("NAL unit type {0} cannot be packetized")]
     BadNalType(u8),
+    /// A NAL unit with its F (forbidden_zero) bit set: marked corrupt, not sent.
+    #[error("NAL unit with the forbidden bit set")]
+    ForbiddenBit,
     /// The payloads of the previous access unit have not all been polled.
     #[error("the previous access unit is not fully packetized yet")]
     Undrained,
@@ -126,6 +129,7 @@ impl Packetizer {
                 Some(h) if !is_media_nal_type(h.nal_type()) => {
                     Err(PacketizeError::BadNalType(h.nal_type()))
                 }
+                Some(h) if h.forbidden() => Err(PacketizeError::ForbiddenBit),
                 Some(_) => Ok(()),
             };
             if let Err(e) = checked {
@@ -188,20 +192,18 @@ impl Packetizer {
         let units = &self.nals[self.next..self.next + count];
         let len = 1 + units.iter().map(|r| 2 + r.len()).sum::<usize>();
         let dst = room(out, len)?;
-        // F is the OR of the units' F bits, NRI their maximum (RFC 6184 §5.7).
-        let mut f = 0;
+        // NRI is the units' maximum (RFC 6184 §5.7); F is their OR, always 0 here.
         let mut nri = 0;
         let mut at = 1;
         for r in units {
             let nal = &self.data[r.clone()];
-            f |= nal[0] & 0x80;
             nri = nri.max(nal[0] & 0x60);
             // A unit fits in a payload, so its size fits in 16 bits.
             dst[at..at + 2].copy_from_slice(&(nal.len() as u16).to_be_bytes());
             dst[at + 2..at + 2 + nal.len()].copy_from_slice(nal);
             at += 2 + nal.len();
         }
-        dst[0] = f | nri | STAP_A;
+        dst[0] = nri | STAP_A;
         self.next += count;
         Ok(len)
     }
@@ -307,6 +309,10 @@ mod tests {
         assert_eq!(
             p.push_nals(0, [&[0x41][..], &[0x7c, 1]]),
             Err(PacketizeError::BadNalType(28))
+        );
+        assert_eq!(
+            p.push_nals(0, [&[0xc1, 1][..]]),
+            Err(PacketizeError::ForbiddenBit)
         );
         assert!(!p.pending(), "nothing taken on an error");
         assert_eq!(

@@ -52,10 +52,12 @@ pub(super) enum Place {
     Duplicate,
 }
 
-/// The reorder window: `slots[seq % len]` holds early packets.
+/// The reorder window: `slots[seq % slots.len()]` holds early packets. The slot count is a
+/// power of two (so the residues stay in step across the 16-bit wrap) of at least `size`.
 #[derive(Debug)]
 pub(super) struct ReorderWindow {
     slots: Vec<Slot>,
+    size: usize,
     next: Option<SeqNo>,
     held: usize,
 }
@@ -63,7 +65,12 @@ pub(super) struct ReorderWindow {
 impl ReorderWindow {
     /// A window holding up to `size` early packets (0: none, every gap is a loss at once).
     pub(super) fn new(size: u16) -> Self {
-        let slots = (0..size)
+        let count = if size == 0 {
+            0
+        } else {
+            size.next_power_of_two()
+        };
+        let slots = (0..count)
             .map(|_| Slot {
                 seq: SeqNo(0),
                 timestamp: 0,
@@ -75,6 +82,7 @@ impl ReorderWindow {
             .collect();
         Self {
             slots,
+            size: usize::from(size),
             next: None,
             held: 0,
         }
@@ -107,7 +115,7 @@ impl ReorderWindow {
             };
         }
         let d = d as usize;
-        if d > self.slots.len() {
+        if d > self.size {
             if self.held == 0 {
                 return Place::Next { lost: d as u32 };
             }
@@ -168,13 +176,19 @@ impl ReorderWindow {
     /// gives up waiting for).
     pub(super) fn take_earliest(&mut self) -> Option<(u32, &mut Slot)> {
         let next = self.next?;
-        let (i, d) = self
+        let Some((i, d)) = self
             .slots
             .iter()
             .enumerate()
             .filter(|(_, s)| s.full)
             .map(|(i, s)| (i, s.seq.delta(next)))
-            .min_by_key(|(_, d)| *d)?;
+            .min_by_key(|(_, d)| *d)
+        else {
+            // Cannot happen (`held` counts the full slots); if it did, do not let a caller
+            // loop waiting for a packet that is not there.
+            self.held = 0;
+            return None;
+        };
         let lost = u32::try_from(d).unwrap_or(0);
         Some((lost, self.release(i)))
     }
@@ -236,6 +250,23 @@ mod tests {
             w.place(SeqNo(13u16.wrapping_sub(500))),
             Place::Next { lost: 1 }
         );
+    }
+
+    #[test]
+    fn a_window_of_three_across_the_wrap() {
+        // 65535 and 0 are both early: with 3 slots indexed by seq % 3 they would share one
+        // (65536 is not a multiple of 3); the slot count is a power of two.
+        let mut w = ReorderWindow::new(3);
+        w.advance(SeqNo(65533)); // next is 65534
+        assert_eq!(w.place(SeqNo(0)), Place::Hold);
+        w.hold(SeqNo(0), 0, false, Kind::Media, &[0]);
+        assert_eq!(w.place(SeqNo(65535)), Place::Hold);
+        w.hold(SeqNo(65535), 0, false, Kind::Media, &[255]);
+        assert_eq!(w.place(SeqNo(1)), Place::Hold);
+        assert_eq!(w.place(SeqNo(2)), Place::TooFar, "the window is 3, not 4");
+        let (lost, slot) = w.take_earliest().unwrap();
+        assert_eq!((lost, slot.payload[0]), (1, 255));
+        assert_eq!(w.take_in_order().map(|s| s.payload[0]), Some(0));
     }
 
     #[test]
