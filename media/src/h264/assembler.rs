@@ -60,7 +60,7 @@ impl Assembler {
             skipping_fu: false,
             next_damaged: false,
             ready: VecDeque::with_capacity(config.max_ready),
-            spare: Vec::new(),
+            spare: Vec::with_capacity(config.max_ready + 1),
             sps_seen: false,
             pps_seen: false,
             needs_keyframe: true,

@@ -10,6 +10,10 @@ use crate::ids::SeqNo;
 /// sequence (RFC 3550 A.1 uses the same MAX_MISORDER).
 const MAX_MISORDER: i32 = 100;
 
+/// First capacity of a slot's payload buffer: an Ethernet MTU, so a held packet never
+/// allocates unless the sender's packets are larger.
+const SLOT_CAPACITY: usize = 1500;
+
 /// What the assembler is to do with the payload of one packet, decided when it arrived.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Kind {
@@ -76,7 +80,7 @@ impl ReorderWindow {
                 timestamp: 0,
                 marker: false,
                 kind: Kind::Ignored,
-                payload: Vec::new(),
+                payload: Vec::with_capacity(SLOT_CAPACITY),
                 full: false,
             })
             .collect();
