@@ -50,9 +50,9 @@ mod reorder;
 pub use annexb::{split_annexb, write_annexb_nal, AnnexBNals, START_CODE};
 pub use depacketizer::{
     AccessUnit, DepacketizeError, Depacketizer, DepacketizerConfig, DepacketizerStats,
-    KeyframeReason,
+    KeyframeReason, MAX_PAYLOAD,
 };
-pub use packetizer::{PacketizeError, Packetizer, Payload};
+pub use packetizer::{PacketizeError, Packetizer, Payload, MIN_PAYLOAD};
 
 /// The RTP clock rate of H.264 video (RFC 6184 §5.1): 90 kHz.
 pub const CLOCK_RATE: u32 = 90_000;

@@ -4,6 +4,7 @@
 
 use std::ops::Range;
 
+use super::depacketizer::MAX_PAYLOAD;
 use super::{is_media_nal_type, split_annexb, NalHeader, FU_A, STAP_A};
 
 /// The smallest payload size: a FU-A needs its two header bytes and at least one byte of NAL.
@@ -15,6 +16,9 @@ pub enum PacketizeError {
     /// The maximum payload size is below [`MIN_PAYLOAD`].
     #[error("maximum payload size {0} is too small for H.264 (at least 3 bytes)")]
     PayloadSizeTooSmall(usize),
+    /// The maximum payload size is above what one UDP datagram can carry (65 535 bytes).
+    #[error("maximum payload size {0} is too large for one datagram")]
+    PayloadSizeTooLarge(usize),
     /// The access unit has no NAL unit.
     #[error("access unit without any NAL unit")]
     EmptyAccessUnit,
@@ -76,6 +80,9 @@ impl Packetizer {
     pub fn new(max_payload: usize) -> Result<Self, PacketizeError> {
         if max_payload < MIN_PAYLOAD {
             return Err(PacketizeError::PayloadSizeTooSmall(max_payload));
+        }
+        if max_payload > MAX_PAYLOAD {
+            return Err(PacketizeError::PayloadSizeTooLarge(max_payload));
         }
         Ok(Self {
             max_payload,
@@ -180,7 +187,7 @@ impl Packetizer {
         let mut count = 0;
         for range in &self.nals[self.next..] {
             total += 2 + range.len();
-            if total > self.max_payload || range.len() > usize::from(u16::MAX) {
+            if total > self.max_payload {
                 break;
             }
             count += 1;
@@ -198,7 +205,7 @@ impl Packetizer {
         for r in units {
             let nal = &self.data[r.clone()];
             nri = nri.max(nal[0] & 0x60);
-            // A unit fits in a payload, so its size fits in 16 bits.
+            // A unit fits in a payload of at most 65 535 bytes, so its size fits in 16 bits.
             dst[at..at + 2].copy_from_slice(&(nal.len() as u16).to_be_bytes());
             dst[at + 2..at + 2 + nal.len()].copy_from_slice(nal);
             at += 2 + nal.len();
@@ -304,6 +311,11 @@ mod tests {
             Packetizer::new(2).unwrap_err(),
             PacketizeError::PayloadSizeTooSmall(2)
         );
+        assert_eq!(
+            Packetizer::new(65_536).unwrap_err(),
+            PacketizeError::PayloadSizeTooLarge(65_536)
+        );
+        assert!(Packetizer::new(65_535).is_ok());
         let mut p = Packetizer::new(10).unwrap();
         assert_eq!(p.push_nals(0, [&[][..]]), Err(PacketizeError::EmptyNal));
         assert_eq!(
