@@ -79,10 +79,34 @@ fn sizes_around_the_payload_size() {
                 assert!(pkts[1..pkts.len() - 1]
                     .iter()
                     .all(|(b, _, _)| b[1] & 0xC0 == 0));
+                assert!(
+                    pkts[..pkts.len() - 1]
+                        .iter()
+                        .all(|(b, _, _)| b.len() == MTU),
+                    "every fragment but the last is full"
+                );
             }
             assert_eq!(depacketize(&pkts, 65530), nals, "len {len} stap {stap}");
         }
     }
+}
+
+#[test]
+fn stap_a_fills_exactly_the_payload_size() {
+    // 1 + (2 + 40) + (2 + 55) = 100: one STAP-A of exactly 100 bytes.
+    let nals = vec![nal(0x67, 40, 1), nal(0x68, 55, 2)];
+    let mut p = Packetizer::new(100).unwrap().with_stap_a(true);
+    let pkts = packetize(&mut p, 0, &nals);
+    assert_eq!(pkts.len(), 1);
+    assert_eq!(pkts[0].0.len(), 100);
+    assert_eq!(pkts[0].0[..3], [0x78, 0, 40]);
+    assert_eq!(depacketize(&pkts, 0), nals);
+    // One byte more and they go as two single NAL unit packets.
+    let nals = vec![nal(0x67, 41, 1), nal(0x68, 55, 2)];
+    let pkts = packetize(&mut p, 0, &nals);
+    assert_eq!(pkts.len(), 2);
+    assert_eq!(pkts[0].0, nals[0]);
+    assert_eq!(depacketize(&pkts, 0), nals);
 }
 
 #[test]
@@ -150,7 +174,7 @@ proptest! {
     #[test]
     fn random_access_units_round_trip(
         mtu in 3usize..1500,
-        sizes in proptest::collection::vec(1usize..5000, 1..12),
+        sizes in proptest::collection::vec(prop_oneof![1usize..40, 1usize..5000], 1..12),
         types in proptest::collection::vec(1u8..=23, 12),
         nri in 0u8..4,
         stap in any::<bool>(),
