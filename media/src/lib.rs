@@ -16,6 +16,7 @@ pub mod engine;
 pub mod g711;
 pub mod g722;
 pub mod goertzel;
+pub mod h264;
 pub mod ids;
 pub mod inband;
 pub mod jitter;
