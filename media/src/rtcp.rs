@@ -1,5 +1,7 @@
 //! RTCP (RFC 3550 §6): parsing compound packets — SR (§6.4.1), RR (§6.4.2), SDES (§6.5),
-//! BYE (§6.6); any other type is skipped by its length — and building a compound SR + SDES CNAME.
+//! BYE (§6.6), and the key-frame requests of video: PLI (RFC 4585 §6.3.1) and FIR (RFC 5104
+//! §4.3.1); any other type is skipped by its length — and building a compound SR + SDES CNAME,
+//! a PLI and a FIR.
 //!
 //! Parsing borrows the datagram and allocates nothing; every length is checked against the bytes
 //! that are really there, so no input can make it panic (see the `rtcp` fuzz target).
@@ -16,6 +18,14 @@ pub const PT_RR: u8 = 201;
 pub const PT_SDES: u8 = 202;
 /// Packet type of goodbye.
 pub const PT_BYE: u8 = 203;
+/// Payload-specific feedback (RFC 4585 §6.3): PLI (FMT 1) and FIR (FMT 4, RFC 5104 §4.3.1).
+pub const PT_PSFB: u8 = 206;
+/// FMT of a Picture Loss Indication.
+pub const FMT_PLI: u8 = 1;
+/// FMT of a Full Intra Request.
+pub const FMT_FIR: u8 = 4;
+/// Bytes of one FIR entry (SSRC, sequence number, 3 reserved bytes).
+const FIR_ENTRY_LEN: usize = 8;
 /// SDES item type of the canonical name (RFC 3550 §6.5.1).
 const SDES_CNAME: u8 = 1;
 /// Size of one report block (RFC 3550 §6.4.1).
@@ -201,11 +211,35 @@ pub enum RtcpPacket<'a> {
         /// The SSRCs, 4 bytes each (use [`bye_ssrcs`]).
         ssrcs: &'a [u8],
     },
-    /// Any other packet type (APP, feedback, XR…), skipped by its length.
+    /// A Picture Loss Indication (RFC 4585 §6.3.1): `sender` asks the sender of `media` for a
+    /// key frame.
+    Pli {
+        /// Who asks.
+        sender: Ssrc,
+        /// Whose stream lost a picture.
+        media: Ssrc,
+    },
+    /// A Full Intra Request (RFC 5104 §4.3.1): `sender` asks each SSRC of its entries for a key
+    /// frame (use [`fir_entries`]; a repeated request keeps its sequence number).
+    Fir {
+        /// Who asks.
+        sender: Ssrc,
+        /// The FCI entries, 8 bytes each.
+        entries: &'a [u8],
+    },
+    /// Any other packet type (APP, other feedback, XR…), skipped by its length.
     Other {
         /// Its packet type.
         pt: u8,
     },
+}
+
+/// The entries of a FIR packet: the SSRC asked for a key frame and the request's sequence
+/// number.
+pub fn fir_entries(entries: &[u8]) -> impl Iterator<Item = (Ssrc, u8)> + '_ {
+    entries
+        .chunks_exact(FIR_ENTRY_LEN)
+        .map(|c| (Ssrc(be32(c)), c[4]))
 }
 
 /// The SSRCs of a BYE packet.
@@ -303,6 +337,21 @@ impl<'a> Compound<'a> {
                     .ok_or(RtcpError::BadCount(count))?;
                 RtcpPacket::Bye { ssrcs }
             }
+            PT_PSFB if count == FMT_PLI || count == FMT_FIR => {
+                // Common feedback header: sender SSRC, media source SSRC (RFC 4585 §6.1).
+                let (Some(sender), Some(media)) = (body.get(0..4), body.get(4..8)) else {
+                    return Err(RtcpError::Truncated);
+                };
+                let (sender, media) = (Ssrc(be32(sender)), Ssrc(be32(media)));
+                if count == FMT_PLI {
+                    RtcpPacket::Pli { sender, media }
+                } else {
+                    // RFC 5104: the media SSRC field is unused (0); the FCI holds the entries.
+                    let fci = &body[8..];
+                    let entries = &fci[..fci.len() - fci.len() % FIR_ENTRY_LEN];
+                    RtcpPacket::Fir { sender, entries }
+                }
+            }
             pt => RtcpPacket::Other { pt },
         })
     }
@@ -314,6 +363,33 @@ fn be32(b: &[u8]) -> u32 {
         [a, b, c, d, ..] => u32::from_be_bytes([*a, *b, *c, *d]),
         _ => 0,
     }
+}
+
+/// Writes a PLI from `sender` about `media`'s stream (12 bytes; RFC 4585 §6.3.1). Send it in a
+/// compound packet after a report, or alone where reduced-size RTCP was negotiated (RFC 5506).
+pub fn write_pli(buf: &mut [u8], sender: Ssrc, media: Ssrc) -> Result<usize, RtcpError> {
+    let out = buf.get_mut(..12).ok_or(RtcpError::BufferTooSmall)?;
+    out[0] = 0x80 | FMT_PLI;
+    out[1] = PT_PSFB;
+    out[2..4].copy_from_slice(&2u16.to_be_bytes());
+    out[4..8].copy_from_slice(&sender.0.to_be_bytes());
+    out[8..12].copy_from_slice(&media.0.to_be_bytes());
+    Ok(12)
+}
+
+/// Writes a FIR from `sender` asking `media` for a key frame, with the request's sequence number
+/// (increase it for each new request, keep it for a repetition; RFC 5104 §4.3.1). 20 bytes.
+pub fn write_fir(buf: &mut [u8], sender: Ssrc, media: Ssrc, seq: u8) -> Result<usize, RtcpError> {
+    let out = buf.get_mut(..20).ok_or(RtcpError::BufferTooSmall)?;
+    out[0] = 0x80 | FMT_FIR;
+    out[1] = PT_PSFB;
+    out[2..4].copy_from_slice(&4u16.to_be_bytes());
+    out[4..8].copy_from_slice(&sender.0.to_be_bytes());
+    out[8..12].fill(0);
+    out[12..16].copy_from_slice(&media.0.to_be_bytes());
+    out[16] = seq;
+    out[17..20].fill(0);
+    Ok(20)
 }
 
 /// Writes a compound SR (with up to 31 report blocks) followed by an SDES with one CNAME
@@ -470,5 +546,57 @@ mod tests {
         );
         let later = ntp.plus(std::time::Duration::from_millis(500));
         assert_eq!(later.0 >> 32, NTP_UNIX_OFFSET + 2);
+    }
+
+    #[test]
+    fn pli_and_fir_round_trip() {
+        let mut buf = [0u8; 64];
+        let n = write_pli(&mut buf, Ssrc(0x1111), Ssrc(0x2222)).unwrap();
+        let m = write_fir(&mut buf[n..], Ssrc(0x1111), Ssrc(0x3333), 7).unwrap();
+        let packets: Vec<_> = parse(&buf[..n + m]).collect();
+        assert_eq!(
+            packets[0],
+            Ok(RtcpPacket::Pli {
+                sender: Ssrc(0x1111),
+                media: Ssrc(0x2222)
+            })
+        );
+        let Ok(RtcpPacket::Fir { sender, entries }) = packets[1] else {
+            panic!("{:?}", packets[1]);
+        };
+        assert_eq!(sender, Ssrc(0x1111));
+        assert_eq!(
+            fir_entries(entries).collect::<Vec<_>>(),
+            [(Ssrc(0x3333), 7)]
+        );
+        assert_eq!(packets.len(), 2);
+    }
+
+    #[test]
+    fn feedback_edges() {
+        // A PLI too short for its two SSRCs is an error; other PSFB types (REMB, FMT 15) and
+        // RTPFB (NACK, 205) are skipped.
+        let short = [0x81, 206, 0, 1, 0, 0, 0, 1];
+        assert_eq!(parse(&short).next(), Some(Err(RtcpError::Truncated)));
+        let remb = [0x8F, 206, 0, 2, 0, 0, 0, 1, 0, 0, 0, 0];
+        assert_eq!(parse(&remb).next(), Some(Ok(RtcpPacket::Other { pt: 206 })));
+        let nack = [0x81, 205, 0, 3, 0, 0, 0, 1, 0, 0, 0, 2, 0, 5, 0, 0];
+        assert_eq!(parse(&nack).next(), Some(Ok(RtcpPacket::Other { pt: 205 })));
+        // A FIR with a trailing partial entry keeps only whole entries; small buffers refuse.
+        let mut fir = [0u8; 24];
+        write_fir(&mut fir, Ssrc(1), Ssrc(2), 9).unwrap();
+        fir[3] = 5; // 24 bytes: one entry and 4 stray bytes
+        let Some(Ok(RtcpPacket::Fir { entries, .. })) = parse(&fir).next() else {
+            panic!();
+        };
+        assert_eq!(fir_entries(entries).count(), 1);
+        assert_eq!(
+            write_pli(&mut [0u8; 11], Ssrc(1), Ssrc(2)),
+            Err(RtcpError::BufferTooSmall)
+        );
+        assert_eq!(
+            write_fir(&mut [0u8; 19], Ssrc(1), Ssrc(2), 0),
+            Err(RtcpError::BufferTooSmall)
+        );
     }
 }
