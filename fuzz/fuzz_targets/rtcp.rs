@@ -14,7 +14,11 @@ fuzz_target!(|data: &[u8]| {
             | Ok(rtcp::RtcpPacket::ReceiverReport { blocks, .. }) => blocks.for_each(drop),
             Ok(rtcp::RtcpPacket::Sdes(chunks)) => chunks.for_each(drop),
             Ok(rtcp::RtcpPacket::Bye { ssrcs }) => rtcp::bye_ssrcs(ssrcs).for_each(drop),
-            Ok(rtcp::RtcpPacket::Other { .. }) | Err(_) => {}
+            Ok(rtcp::RtcpPacket::Fir { entries, .. }) => {
+                assert_eq!(entries.len() % 8, 0);
+                rtcp::fir_entries(entries).for_each(drop)
+            }
+            Ok(rtcp::RtcpPacket::Pli { .. }) | Ok(rtcp::RtcpPacket::Other { .. }) | Err(_) => {}
         }
     }
 
