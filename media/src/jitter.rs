@@ -586,17 +586,7 @@ impl JitterBuffer {
         payload: &[u8],
     ) -> Insert {
         let duration = self.config.frame_units;
-        self.offer(
-            now,
-            &Arrival {
-                ssrc,
-                seq,
-                ts,
-                marker: false,
-                payload,
-                duration,
-            },
-        )
+        self.insert_packet(now, ssrc, seq, ts, payload, duration)
     }
 
     /// Packets mode: insert a packet lasting `duration` timestamp units (from the Opus TOC).

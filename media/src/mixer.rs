@@ -368,8 +368,10 @@ impl Shared {
 pub struct AudioMixer {
     rate: SampleRate,
     sum: Vec<i32>,
-    /// The full mix at the mixing rate, saturated (the input of the shared streams).
+    /// The full mix at the mixing rate, saturated (the input of the shared streams), and whether
+    /// it is this tick's (made once, however many shared streams use it).
     full: Vec<i16>,
+    full_ready: bool,
     shared: Vec<Shared>,
     talkers: usize,
     encodes: u64,
@@ -384,6 +386,7 @@ impl AudioMixer {
             rate,
             sum: vec![0; n],
             full: vec![0; n],
+            full_ready: false,
             shared: Vec::new(),
             talkers: 0,
             encodes: 0,
@@ -453,6 +456,7 @@ impl AudioMixer {
     /// Starts a tick.
     pub fn begin(&mut self) {
         self.sum.fill(0);
+        self.full_ready = false;
         for s in &mut self.shared {
             s.ready = false;
         }
@@ -498,8 +502,11 @@ impl AudioMixer {
         }
         let s = &mut self.shared[ch.shared];
         if !s.ready {
-            for (f, &acc) in self.full.iter_mut().zip(&self.sum) {
-                *f = saturate(acc);
+            if !self.full_ready {
+                for (f, &acc) in self.full.iter_mut().zip(&self.sum) {
+                    *f = saturate(acc);
+                }
+                self.full_ready = true;
             }
             convert(&mut s.down, &self.full, &mut s.pcm);
             s.ok = s.encoder.encode(&s.pcm, &mut s.bytes);
