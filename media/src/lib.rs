@@ -33,6 +33,7 @@ pub mod rtcp;
 pub mod rtp;
 pub mod stats;
 pub mod talk;
+pub mod video;
 
 pub use engine::{AudioCodec, ConferenceEngine, LegConfig, LegId, MediaEvent, Packet, PacketKind};
 pub use ids::{Pt, SeqNo, Ssrc};

@@ -1,0 +1,9 @@
+//! Video for the MCU (issue #6): pictures ([`Frame`], planar YUV 4:2:0), and — in the modules
+//! added beside it — scaling, layouts, the active-speaker choice, composition and the H.264
+//! encoder/decoder wrappers.
+//!
+//! Sans-IO like the rest of the crate: no socket, no thread, no clock (time comes in as `now`).
+
+mod frame;
+
+pub use frame::{Frame, Yuv};
