@@ -5,5 +5,11 @@
 //! Sans-IO like the rest of the crate: no socket, no thread, no clock (time comes in as `now`).
 
 mod frame;
+mod layout;
+mod scale;
+mod speaker;
 
 pub use frame::{Frame, Yuv};
+pub use layout::{Layout, MAX_TILES};
+pub use scale::{fill_rect, scale_into, Rect};
+pub use speaker::{ActiveSpeaker, SpeakerConfig};

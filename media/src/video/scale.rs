@@ -1,0 +1,476 @@
+//! Bilinear scaling of a whole picture into a rectangle of another, and plain rectangle fills:
+//! the two drawing primitives of the compositor.
+//!
+//! Scaling keeps the source's aspect ratio by cropping its centre to the rectangle's shape
+//! ("fill", as room systems show continuous presence: no letterbox bars, the edges of a 4:3
+//! camera are lost in a 16:9 tile). Sampling is bilinear at pixel centres in 16.16 fixed point
+//! with 8-bit weights, so a solid colour stays exactly solid and a monotone ramp stays monotone.
+//! Nothing here allocates: each output sample is computed directly from its four neighbours.
+//!
+//! Rectangles are meant to be even (4:2:0 chroma covers 2×2 pixels). An odd one is shrunk to the
+//! even pixels inside it (left/top edge rounded up, right/bottom edge down), so a drawing never
+//! touches a pixel outside the rectangle it was given; the part outside the frame is clipped,
+//! the visible part showing what it would show were the frame larger.
+
+use super::{Frame, Yuv};
+
+/// A rectangle of a frame, in pixels; x, y, width, height all even.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Rect {
+    /// Left edge (first column inside).
+    pub x: usize,
+    /// Top edge (first row inside).
+    pub y: usize,
+    /// Width in pixels.
+    pub width: usize,
+    /// Height in pixels.
+    pub height: usize,
+}
+
+impl Rect {
+    /// A rectangle from its left, top, width and height.
+    pub const fn new(x: usize, y: usize, width: usize, height: usize) -> Rect {
+        Rect {
+            x,
+            y,
+            width,
+            height,
+        }
+    }
+
+    /// The first column to the right of the rectangle.
+    pub const fn right(&self) -> usize {
+        self.x + self.width
+    }
+
+    /// The first row below the rectangle.
+    pub const fn bottom(&self) -> usize {
+        self.y + self.height
+    }
+
+    /// Width × height.
+    pub const fn area(&self) -> usize {
+        self.width * self.height
+    }
+
+    /// No pixel inside.
+    pub const fn is_empty(&self) -> bool {
+        self.width == 0 || self.height == 0
+    }
+
+    /// Whether pixel (`x`, `y`) is inside.
+    pub const fn contains(&self, x: usize, y: usize) -> bool {
+        x >= self.x && x < self.right() && y >= self.y && y < self.bottom()
+    }
+
+    /// Whether the two rectangles share a pixel.
+    pub const fn overlaps(&self, other: &Rect) -> bool {
+        !self.is_empty()
+            && !other.is_empty()
+            && self.x < other.right()
+            && other.x < self.right()
+            && self.y < other.bottom()
+            && other.y < self.bottom()
+    }
+}
+
+/// Where a drawing lands, as half-open pixel bounds: `full` is the even rectangle as given
+/// (possibly past the frame's edges), `clip` the part of it inside the frame.
+#[derive(Debug, Clone, Copy)]
+struct Area {
+    full: [usize; 4],
+    clip: [usize; 4],
+}
+
+impl Area {
+    /// The even pixels of `rect` and their part inside a `width` × `height` frame; `None` when
+    /// nothing would be drawn.
+    fn of(rect: Rect, width: usize, height: usize) -> Option<Area> {
+        let x0 = rect.x.saturating_add(1) & !1;
+        let y0 = rect.y.saturating_add(1) & !1;
+        let x1 = rect.x.saturating_add(rect.width) & !1;
+        let y1 = rect.y.saturating_add(rect.height) & !1;
+        if x1 <= x0 || y1 <= y0 {
+            return None;
+        }
+        let (cx1, cy1) = (x1.min(width), y1.min(height));
+        if cx1 <= x0 || cy1 <= y0 {
+            return None;
+        }
+        Some(Area {
+            full: [x0, y0, x1, y1],
+            clip: [x0, y0, cx1, cy1],
+        })
+    }
+
+    /// The same area in the half-size chroma planes.
+    fn halved(self) -> Area {
+        Area {
+            full: self.full.map(|v| v / 2),
+            clip: self.clip.map(|v| v / 2),
+        }
+    }
+}
+
+/// Paint a rect one colour.
+///
+/// Clipped to the frame like [`scale_into`]; an empty rect does nothing.
+pub fn fill_rect(dst: &mut Frame, rect: Rect, colour: Yuv) {
+    let Some(area) = Area::of(rect, dst.width(), dst.height()) else {
+        return;
+    };
+    let width = dst.width();
+    let (y, u, v) = dst.planes_mut();
+    fill_plane(y, width, area.clip, colour.y);
+    let half = area.halved().clip;
+    fill_plane(u, width / 2, half, colour.u);
+    fill_plane(v, width / 2, half, colour.v);
+}
+
+/// Set the samples inside the half-open bounds `[x0, y0, x1, y1]` of a plane.
+fn fill_plane(plane: &mut [u8], stride: usize, [x0, y0, x1, y1]: [usize; 4], value: u8) {
+    for row in plane.chunks_exact_mut(stride).take(y1).skip(y0) {
+        row[x0..x1].fill(value);
+    }
+}
+
+/// One in 16.16 fixed point.
+const ONE: i64 = 1 << 16;
+
+/// Bilinear scaling of all of `src` into `rect` of `dst` (luma and both chroma planes), keeping
+/// the aspect ratio by cropping the source's centre ("fill", as room systems do); no allocation.
+/// A rect partly outside `dst` is clipped; an empty one does nothing.
+pub fn scale_into(src: &Frame, dst: &mut Frame, rect: Rect) {
+    let Some(area) = Area::of(rect, dst.width(), dst.height()) else {
+        return;
+    };
+    let (sw, sh) = (src.width() as i64, src.height() as i64);
+    let [x0, y0, x1, y1] = area.full;
+    let (rw, rh) = ((x1 - x0) as i64, (y1 - y0) as i64);
+    // The part of the source shown, in 16.16 luma pixels: its full height and a centred slice
+    // of its width when it is wider than the rect, else the reverse.
+    let crop = if sw * rh > rw * sh {
+        let cw = (sh * rw * ONE) / rh;
+        [(sw * ONE - cw) / 2, 0, cw, sh * ONE]
+    } else {
+        let ch = (sw * rh * ONE) / rw;
+        [0, (sh * ONE - ch) / 2, sw * ONE, ch]
+    };
+    let width = dst.width();
+    let (y, u, v) = dst.planes_mut();
+    let luma = Plane {
+        samples: src.y(),
+        width: src.width(),
+        height: src.height(),
+    };
+    scale_plane(&luma, crop, y, width, area);
+    let crop = crop.map(|c| c / 2);
+    let half = area.halved();
+    for (samples, out) in [(src.u(), u), (src.v(), v)] {
+        let chroma = Plane {
+            samples,
+            width: src.width() / 2,
+            height: src.height() / 2,
+        };
+        scale_plane(&chroma, crop, out, width / 2, half);
+    }
+}
+
+/// A source plane: tightly packed samples of `width` × `height`.
+struct Plane<'a> {
+    samples: &'a [u8],
+    width: usize,
+    height: usize,
+}
+
+/// Scale the `crop` part (16.16 `[x, y, width, height]` of the plane) of `src` into `area` of
+/// `out` (stride `stride`), writing only `area.clip`.
+fn scale_plane(src: &Plane<'_>, crop: [i64; 4], out: &mut [u8], stride: usize, area: Area) {
+    let [fx0, fy0, fx1, fy1] = area.full;
+    let [cx0, cy0, cx1, cy1] = area.clip;
+    let step_x = crop[2] / (fx1 - fx0) as i64;
+    let step_y = crop[3] / (fy1 - fy0) as i64;
+    // Output pixel centre d + ½ maps to source position crop + (d + ½)·step, whose sample
+    // centre convention subtracts ½ again: the position of output column 0 is this origin.
+    let origin_x = crop[0] + step_x / 2 - ONE / 2;
+    let origin_y = crop[1] + step_y / 2 - ONE / 2;
+    let (max_x, max_y) = ((src.width as i64 - 1) * ONE, (src.height as i64 - 1) * ONE);
+    let last_col = src.width - 1;
+
+    // Same size and whole-pixel placement: a copy (a voice-switched picture of the sender's
+    // own resolution, the common case).
+    if step_x == ONE && step_y == ONE && origin_x % ONE == 0 && origin_y % ONE == 0 {
+        let sx = (origin_x / ONE) as usize + (cx0 - fx0);
+        for oy in cy0..cy1 {
+            let sy = (origin_y / ONE) as usize + (oy - fy0);
+            let from = &src.samples[sy * src.width + sx..][..cx1 - cx0];
+            out[oy * stride + cx0..oy * stride + cx1].copy_from_slice(from);
+        }
+        return;
+    }
+
+    for oy in cy0..cy1 {
+        let sy = (origin_y + (oy - fy0) as i64 * step_y).clamp(0, max_y);
+        let r0 = (sy / ONE) as usize;
+        let r1 = (r0 + 1).min(src.height - 1);
+        let wy = ((sy >> 8) & 0xff) as u32;
+        let top = &src.samples[r0 * src.width..][..src.width];
+        let bottom = &src.samples[r1 * src.width..][..src.width];
+        let row = &mut out[oy * stride + cx0..oy * stride + cx1];
+        let mut sx = origin_x + (cx0 - fx0) as i64 * step_x;
+        for o in row {
+            let x = sx.clamp(0, max_x);
+            sx += step_x;
+            let c0 = (x / ONE) as usize;
+            let c1 = (c0 + 1).min(last_col);
+            let wx = ((x >> 8) & 0xff) as u32;
+            let t = u32::from(top[c0]) * (256 - wx) + u32::from(top[c1]) * wx;
+            let b = u32::from(bottom[c0]) * (256 - wx) + u32::from(bottom[c1]) * wx;
+            *o = ((t * (256 - wy) + b * wy + (1 << 15)) >> 16) as u8;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn red() -> Yuv {
+        Yuv::from_rgb(255, 0, 0)
+    }
+    fn blue() -> Yuv {
+        Yuv::from_rgb(0, 0, 255)
+    }
+    fn green() -> Yuv {
+        Yuv::from_rgb(0, 255, 0)
+    }
+
+    fn close(a: Yuv, b: Yuv, tol: i32) -> bool {
+        (i32::from(a.y) - i32::from(b.y)).abs() <= tol
+            && (i32::from(a.u) - i32::from(b.u)).abs() <= tol
+            && (i32::from(a.v) - i32::from(b.v)).abs() <= tol
+    }
+
+    /// A picture whose left half is `left` and right half `right`.
+    fn split(width: usize, height: usize, left: Yuv, right: Yuv) -> Frame {
+        let mut f = Frame::new(width, height);
+        f.fill(right);
+        fill_rect(&mut f, Rect::new(0, 0, width / 2, height), left);
+        f
+    }
+
+    /// splitmix64, for deterministic random rectangles.
+    fn splitmix(state: &mut u64) -> u64 {
+        *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = *state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Every sample of `f` outside `inside` (all three planes, chroma by its 2×2 block) equals
+    /// `sentinel`.
+    fn untouched_outside(f: &Frame, inside: Rect, sentinel: Yuv) {
+        for y in 0..f.height() {
+            for x in 0..f.width() {
+                if !inside.contains(x, y) {
+                    assert_eq!(f.y()[y * f.width() + x], sentinel.y, "luma ({x},{y})");
+                }
+            }
+        }
+        let cw = f.width() / 2;
+        for cy in 0..f.height() / 2 {
+            for cx in 0..cw {
+                // A chroma sample is written only if its whole 2×2 block is inside.
+                let block_inside =
+                    inside.contains(2 * cx, 2 * cy) && inside.contains(2 * cx + 1, 2 * cy + 1);
+                if !block_inside {
+                    assert_eq!(f.u()[cy * cw + cx], sentinel.u, "u ({cx},{cy})");
+                    assert_eq!(f.v()[cy * cw + cx], sentinel.v, "v ({cx},{cy})");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn solid_colour_scales_to_solid_colour() {
+        let colour = Yuv::from_rgb(200, 120, 40);
+        for (sw, sh) in [(640, 360), (176, 144), (1280, 720), (2, 2), (30, 62)] {
+            let mut src = Frame::new(sw, sh);
+            src.fill(colour);
+            for (w, h) in [(1280, 720), (320, 180), (96, 96), (2, 2)] {
+                let mut dst = Frame::new(w, h);
+                scale_into(&src, &mut dst, Rect::new(0, 0, w, h));
+                assert!(
+                    dst.y().iter().all(|&s| s == colour.y)
+                        && dst.u().iter().all(|&s| s == colour.u)
+                        && dst.v().iter().all(|&s| s == colour.v),
+                    "{sw}x{sh} → {w}x{h}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn split_halves_stay_in_place_up_and_down() {
+        let src = split(64, 36, red(), blue());
+        for (w, h) in [(1280, 720), (32, 18), (100, 56)] {
+            let mut dst = Frame::new(w, h);
+            scale_into(&src, &mut dst, Rect::new(0, 0, w, h));
+            for y in [0, h / 2, h - 1] {
+                // Away from the seam each half is its pure colour …
+                assert!(close(dst.pixel(w / 4, y), red(), 2), "{w}x{h} left");
+                assert!(close(dst.pixel(3 * w / 4, y), blue(), 2), "{w}x{h} right");
+                assert!(close(dst.pixel(0, y), red(), 2));
+                assert!(close(dst.pixel(w - 1, y), blue(), 2));
+                // … and the seam is in the middle: two pixels (plus one source pixel's
+                // worth of blend) either side of it are already pure.
+                let blend = w / 64 + 2;
+                assert_eq!(dst.pixel(w / 2 - blend, y).y, red().y, "{w}x{h}");
+                assert_eq!(dst.pixel(w / 2 + blend, y).y, blue().y, "{w}x{h}");
+            }
+        }
+    }
+
+    #[test]
+    fn scaling_never_writes_outside_the_rect() {
+        let sentinel = Yuv {
+            y: 77,
+            u: 99,
+            v: 201,
+        };
+        let src = split(64, 48, red(), blue());
+        let mut dst = Frame::new(160, 90);
+        let mut rng = 0x5ca1e;
+        for _ in 0..300 {
+            let rect = Rect::new(
+                (splitmix(&mut rng) % 200) as usize,
+                (splitmix(&mut rng) % 120) as usize,
+                (splitmix(&mut rng) % 180) as usize,
+                (splitmix(&mut rng) % 110) as usize,
+            );
+            dst.fill(sentinel);
+            scale_into(&src, &mut dst, rect);
+            untouched_outside(&dst, rect, sentinel);
+            // Something was drawn exactly when the rect holds an even pixel pair in the frame.
+            let drawn = dst.y().iter().any(|&s| s != sentinel.y);
+            assert_eq!(drawn, Area::of(rect, 160, 90).is_some(), "{rect:?}");
+            dst.fill(sentinel);
+            fill_rect(&mut dst, rect, green());
+            untouched_outside(&dst, rect, sentinel);
+        }
+    }
+
+    #[test]
+    fn wider_aspect_rect_crops_top_and_bottom() {
+        // 4:3 source: red band on top, blue at the bottom, green between; the 16:9 slice of
+        // its centre (rows 60..420 of 480) is all green.
+        let mut src = Frame::new(640, 480);
+        src.fill(green());
+        fill_rect(&mut src, Rect::new(0, 0, 640, 60), red());
+        fill_rect(&mut src, Rect::new(0, 420, 640, 60), blue());
+        let mut dst = Frame::new(400, 300);
+        scale_into(&src, &mut dst, Rect::new(40, 60, 320, 180));
+        for y in 60..240 {
+            for x in 40..360 {
+                assert!(close(dst.pixel(x, y), green(), 1), "({x},{y})");
+            }
+        }
+        // The same source into a 4:3 rect keeps the bands.
+        scale_into(&src, &mut dst, Rect::new(0, 0, 400, 300));
+        assert!(close(dst.pixel(200, 10), red(), 1));
+        assert!(close(dst.pixel(200, 290), blue(), 1));
+        // And a 16:9 source into a 4:3 rect loses its sides: a split whose outer eighths are
+        // blue shows none of them.
+        let mut wide = Frame::new(640, 360);
+        wide.fill(green());
+        fill_rect(&mut wide, Rect::new(0, 0, 80, 360), blue());
+        fill_rect(&mut wide, Rect::new(560, 0, 80, 360), blue());
+        scale_into(&wide, &mut dst, Rect::new(0, 0, 400, 300));
+        assert!(close(dst.pixel(0, 150), green(), 1));
+        assert!(close(dst.pixel(399, 150), green(), 1));
+    }
+
+    #[test]
+    fn horizontal_ramp_stays_monotone() {
+        let mut src = Frame::new(220, 4);
+        {
+            let (y, _, _) = src.planes_mut();
+            for (i, s) in y.iter_mut().enumerate() {
+                *s = 16 + (i % 220) as u8;
+            }
+        }
+        for w in [700, 220, 98, 10] {
+            let mut dst = Frame::new(w, 4);
+            // Wider rects crop the source's height, narrower ones its width (to the centre).
+            scale_into(&src, &mut dst, Rect::new(0, 0, w, 4));
+            for row in dst.y().chunks_exact(w) {
+                assert!(row.windows(2).all(|p| p[0] <= p[1]), "w {w}: {row:?}");
+                assert!(row[0] < row[w - 1], "w {w}");
+            }
+        }
+    }
+
+    #[test]
+    fn odd_edges_and_frame_edges_are_clipped() {
+        let sentinel = Yuv {
+            y: 50,
+            u: 60,
+            v: 70,
+        };
+        let src = split(64, 36, red(), blue());
+        let mut dst = Frame::new(64, 36);
+        dst.fill(sentinel);
+        // Odd rect 3..14 × 5..12: drawn on the even pixels 4..14 × 6..12 only.
+        scale_into(&src, &mut dst, Rect::new(3, 5, 11, 7));
+        untouched_outside(&dst, Rect::new(4, 6, 10, 6), sentinel);
+        assert_ne!(dst.pixel(4, 6), sentinel);
+        assert_ne!(dst.pixel(13, 11), sentinel);
+        // A 1-pixel-wide rect holds no even pixel pair: nothing drawn.
+        dst.fill(sentinel);
+        scale_into(&src, &mut dst, Rect::new(5, 5, 1, 9));
+        fill_rect(&mut dst, Rect::new(5, 5, 9, 1), red());
+        scale_into(&src, &mut dst, Rect::new(0, 0, 0, 10));
+        assert!(dst.y().iter().all(|&s| s == sentinel.y));
+        // Twice the frame's width from the left edge: the visible part is the left half of
+        // the picture, red (but for the last two columns, bilinear blends with the blue half).
+        scale_into(&src, &mut dst, Rect::new(0, 0, 128, 36));
+        for x in 0..62 {
+            assert!(close(dst.pixel(x, 18), red(), 2), "x {x}");
+        }
+        // Starting past the frame: nothing.
+        dst.fill(sentinel);
+        scale_into(&src, &mut dst, Rect::new(64, 0, 10, 10));
+        assert!(dst.y().iter().all(|&s| s == sentinel.y));
+    }
+
+    #[test]
+    fn same_size_is_an_exact_copy() {
+        let mut src = Frame::new(32, 18);
+        let mut rng = 7;
+        {
+            let (y, u, v) = src.planes_mut();
+            for s in y.iter_mut().chain(u.iter_mut()).chain(v.iter_mut()) {
+                *s = splitmix(&mut rng) as u8;
+            }
+        }
+        let mut dst = Frame::new(32, 18);
+        scale_into(&src, &mut dst, Rect::new(0, 0, 32, 18));
+        assert_eq!(dst, src);
+        // Placed at an offset in a larger frame it is the same samples shifted.
+        let mut big = Frame::new(64, 40);
+        scale_into(&src, &mut big, Rect::new(10, 4, 32, 18));
+        assert_eq!(big.pixel(10, 4), src.pixel(0, 0));
+        assert_eq!(big.pixel(41, 21), src.pixel(31, 17));
+    }
+
+    #[test]
+    fn rect_helpers() {
+        let a = Rect::new(0, 0, 10, 10);
+        assert!(a.overlaps(&Rect::new(9, 9, 2, 2)));
+        assert!(!a.overlaps(&Rect::new(10, 0, 2, 2)));
+        assert!(!a.overlaps(&Rect::new(2, 2, 0, 5)));
+        assert!(a.contains(9, 0) && !a.contains(10, 0));
+        assert_eq!((a.right(), a.bottom(), a.area()), (10, 10, 100));
+    }
+}
