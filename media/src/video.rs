@@ -4,11 +4,14 @@
 //!
 //! Sans-IO like the rest of the crate: no socket, no thread, no clock (time comes in as `now`).
 
+mod compose;
+mod font;
 mod frame;
 mod layout;
 mod scale;
 mod speaker;
 
+pub use compose::{Compositor, Tile};
 pub use frame::{Frame, Yuv};
 pub use layout::{Layout, MAX_TILES};
 pub use scale::{fill_rect, scale_into, Rect};
