@@ -412,6 +412,25 @@ mod tests {
     }
 
     #[test]
+    fn bilinear_interpolates_between_sample_centres() {
+        // 2×2 → 4×4: output centres fall at −¼, ¼, ¾, 1¼ of the source's sample grid, so a
+        // step 16 → 216 becomes 16, 66, 166, 216 (the outer ones clamped).
+        let mut across = Frame::new(2, 2);
+        across.planes_mut().0.copy_from_slice(&[16, 216, 16, 216]);
+        let mut down = Frame::new(2, 2);
+        down.planes_mut().0.copy_from_slice(&[16, 16, 216, 216]);
+        let mut dst = Frame::new(4, 4);
+        scale_into(&across, &mut dst, Rect::new(0, 0, 4, 4));
+        for row in dst.y().chunks_exact(4) {
+            assert_eq!(row, [16, 66, 166, 216]);
+        }
+        scale_into(&down, &mut dst, Rect::new(0, 0, 4, 4));
+        for (r, row) in dst.y().chunks_exact(4).enumerate() {
+            assert_eq!(row, [[16; 4], [66; 4], [166; 4], [216; 4]][r]);
+        }
+    }
+
+    #[test]
     fn odd_edges_and_frame_edges_are_clipped() {
         let sentinel = Yuv {
             y: 50,
