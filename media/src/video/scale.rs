@@ -144,18 +144,8 @@ pub fn scale_into(src: &Frame, dst: &mut Frame, rect: Rect) {
     let Some(area) = Area::of(rect, dst.width(), dst.height()) else {
         return;
     };
-    let (sw, sh) = (src.width() as i64, src.height() as i64);
     let [x0, y0, x1, y1] = area.full;
-    let (rw, rh) = ((x1 - x0) as i64, (y1 - y0) as i64);
-    // The part of the source shown, in 16.16 luma pixels: its full height and a centred slice
-    // of its width when it is wider than the rect, else the reverse.
-    let crop = if sw * rh > rw * sh {
-        let cw = (sh * rw * ONE) / rh;
-        [(sw * ONE - cw) / 2, 0, cw, sh * ONE]
-    } else {
-        let ch = (sw * rh * ONE) / rw;
-        [0, (sh * ONE - ch) / 2, sw * ONE, ch]
-    };
+    let crop = centre_crop(src.width(), src.height(), x1 - x0, y1 - y0);
     let width = dst.width();
     let (y, u, v) = dst.planes_mut();
     let luma = Plane {
@@ -176,6 +166,20 @@ pub fn scale_into(src: &Frame, dst: &mut Frame, rect: Rect) {
     }
 }
 
+/// The part of a `sw` × `sh` source shown in a `rw` × `rh` rect, 16.16 `[x, y, width,
+/// height]` in source pixels: the full height and a centred slice of the width when the source
+/// is wider than the rect, else the full width and a centred slice of the height.
+fn centre_crop(sw: usize, sh: usize, rw: usize, rh: usize) -> [i64; 4] {
+    let (sw, sh, rw, rh) = (sw as i64, sh as i64, rw as i64, rh as i64);
+    if sw * rh > rw * sh {
+        let cw = (sh * rw * ONE) / rh;
+        [(sw * ONE - cw) / 2, 0, cw, sh * ONE]
+    } else {
+        let ch = (sw * rh * ONE) / rw;
+        [0, (sh * ONE - ch) / 2, sw * ONE, ch]
+    }
+}
+
 /// A source plane: tightly packed samples of `width` × `height`.
 struct Plane<'a> {
     samples: &'a [u8],
@@ -183,47 +187,136 @@ struct Plane<'a> {
     height: usize,
 }
 
+/// The widest source or output row the separable path takes (its two row buffers live on the
+/// stack, 24 KiB); wider pictures go the direct way.
+const MAX_SPAN: usize = 4096;
+
+/// Where output samples fall in a source plane, 16.16 fixed point.
+struct Mapping {
+    /// Source position of output column / row 0 of the full rect.
+    origin: [i64; 2],
+    /// Source distance between output samples.
+    step: [i64; 2],
+    /// The last sample's position (positions are clamped to the plane).
+    max: [i64; 2],
+}
+
+impl Mapping {
+    /// The mapping of the `crop` part (16.16 `[x, y, width, height]`) of `src` onto `area`.
+    fn new(src: &Plane<'_>, crop: [i64; 4], area: &Area) -> Mapping {
+        let [fx0, fy0, fx1, fy1] = area.full;
+        let step = [crop[2] / (fx1 - fx0) as i64, crop[3] / (fy1 - fy0) as i64];
+        // Output sample centre d + ½ maps to source position crop + (d + ½)·step, whose own
+        // sample-centre convention subtracts ½ again.
+        Mapping {
+            origin: [
+                crop[0] + step[0] / 2 - ONE / 2,
+                crop[1] + step[1] / 2 - ONE / 2,
+            ],
+            step,
+            max: [(src.width as i64 - 1) * ONE, (src.height as i64 - 1) * ONE],
+        }
+    }
+
+    /// The source position of output column (`axis` 0) or row (1) `d` of the full rect.
+    fn at(&self, axis: usize, d: usize) -> i64 {
+        (self.origin[axis] + d as i64 * self.step[axis]).clamp(0, self.max[axis])
+    }
+
+    /// Whole source pixels, one per output pixel: a copy.
+    fn is_copy(&self) -> bool {
+        self.step == [ONE, ONE] && self.origin[0] % ONE == 0 && self.origin[1] % ONE == 0
+    }
+}
+
+/// The 8-bit weight of the next sample at 16.16 position `p`.
+fn weight(p: i64) -> u32 {
+    ((p >> 8) & 0xff) as u32
+}
+
 /// Scale the `crop` part (16.16 `[x, y, width, height]` of the plane) of `src` into `area` of
 /// `out` (stride `stride`), writing only `area.clip`.
 fn scale_plane(src: &Plane<'_>, crop: [i64; 4], out: &mut [u8], stride: usize, area: Area) {
-    let [fx0, fy0, fx1, fy1] = area.full;
-    let [cx0, cy0, cx1, cy1] = area.clip;
-    let step_x = crop[2] / (fx1 - fx0) as i64;
-    let step_y = crop[3] / (fy1 - fy0) as i64;
-    // Output pixel centre d + ½ maps to source position crop + (d + ½)·step, whose sample
-    // centre convention subtracts ½ again: the position of output column 0 is this origin.
-    let origin_x = crop[0] + step_x / 2 - ONE / 2;
-    let origin_y = crop[1] + step_y / 2 - ONE / 2;
-    let (max_x, max_y) = ((src.width as i64 - 1) * ONE, (src.height as i64 - 1) * ONE);
-    let last_col = src.width - 1;
-
-    // Same size and whole-pixel placement: a copy (a voice-switched picture of the sender's
-    // own resolution, the common case).
-    if step_x == ONE && step_y == ONE && origin_x % ONE == 0 && origin_y % ONE == 0 {
-        let sx = (origin_x / ONE) as usize + (cx0 - fx0);
+    let m = Mapping::new(src, crop, &area);
+    if m.is_copy() {
+        // Same size and whole-pixel placement (a voice-switched picture of the sender's own
+        // resolution, the common case).
+        let [fx0, fy0, _, _] = area.full;
+        let [cx0, cy0, cx1, cy1] = area.clip;
+        let sx = (m.origin[0] / ONE) as usize + (cx0 - fx0);
         for oy in cy0..cy1 {
-            let sy = (origin_y / ONE) as usize + (oy - fy0);
+            let sy = (m.origin[1] / ONE) as usize + (oy - fy0);
             let from = &src.samples[sy * src.width + sx..][..cx1 - cx0];
             out[oy * stride + cx0..oy * stride + cx1].copy_from_slice(from);
         }
-        return;
+    } else if src.width <= MAX_SPAN && area.clip[2] - area.clip[0] <= MAX_SPAN {
+        scale_separable(src, &m, out, stride, &area);
+    } else {
+        scale_direct(src, &m, out, stride, &area);
     }
+}
 
+/// Bilinear in two passes per output row: the two source rows blended vertically into a
+/// buffer, then each output sample from two buffer entries, with the columns and weights
+/// worked out once per call. Gives exactly the samples of [`scale_direct`] (the same products,
+/// one rounding), about twice as fast.
+fn scale_separable(src: &Plane<'_>, m: &Mapping, out: &mut [u8], stride: usize, area: &Area) {
+    let [fx0, fy0, _, _] = area.full;
+    let [cx0, cy0, cx1, cy1] = area.clip;
+    let n = cx1 - cx0;
+    // The source columns the clipped output needs: lo..=hi.
+    let lo = (m.at(0, cx0 - fx0) / ONE) as usize;
+    let hi = ((m.at(0, cx1 - 1 - fx0) / ONE) as usize + 1).min(src.width - 1);
+    let span = hi - lo + 1;
+    // Per output column: its left source column (from `lo`) << 8 | the right one's weight.
+    let mut cols = [0u32; MAX_SPAN];
+    for (i, c) in cols[..n].iter_mut().enumerate() {
+        let x = m.at(0, cx0 - fx0 + i);
+        *c = ((((x / ONE) as usize - lo) as u32) << 8) | weight(x);
+    }
+    // One vertically blended source row (×256), plus a copy of its last sample so that the
+    // right neighbour of the last column exists (its weight is then 0).
+    let mut mid = [0u16; MAX_SPAN + 1];
     for oy in cy0..cy1 {
-        let sy = (origin_y + (oy - fy0) as i64 * step_y).clamp(0, max_y);
-        let r0 = (sy / ONE) as usize;
+        let y = m.at(1, oy - fy0);
+        let r0 = (y / ONE) as usize;
         let r1 = (r0 + 1).min(src.height - 1);
-        let wy = ((sy >> 8) & 0xff) as u32;
+        let wy = weight(y) as u16;
+        let top = &src.samples[r0 * src.width + lo..][..span];
+        let bottom = &src.samples[r1 * src.width + lo..][..span];
+        for ((v, &t), &b) in mid[..span].iter_mut().zip(top).zip(bottom) {
+            *v = u16::from(t) * (256 - wy) + u16::from(b) * wy;
+        }
+        mid[span] = mid[span - 1];
+        let row = &mut out[oy * stride + cx0..][..n];
+        for (o, &c) in row.iter_mut().zip(&cols[..n]) {
+            let i = (c >> 8) as usize;
+            let wx = c & 0xff;
+            let v = u32::from(mid[i]) * (256 - wx) + u32::from(mid[i + 1]) * wx;
+            *o = ((v + (1 << 15)) >> 16) as u8;
+        }
+    }
+}
+
+/// Bilinear sample by sample from the four neighbours, for pictures wider than the separable
+/// path's buffers.
+fn scale_direct(src: &Plane<'_>, m: &Mapping, out: &mut [u8], stride: usize, area: &Area) {
+    let [fx0, fy0, _, _] = area.full;
+    let [cx0, cy0, cx1, cy1] = area.clip;
+    let last_col = src.width - 1;
+    for oy in cy0..cy1 {
+        let y = m.at(1, oy - fy0);
+        let r0 = (y / ONE) as usize;
+        let r1 = (r0 + 1).min(src.height - 1);
+        let wy = weight(y);
         let top = &src.samples[r0 * src.width..][..src.width];
         let bottom = &src.samples[r1 * src.width..][..src.width];
         let row = &mut out[oy * stride + cx0..oy * stride + cx1];
-        let mut sx = origin_x + (cx0 - fx0) as i64 * step_x;
-        for o in row {
-            let x = sx.clamp(0, max_x);
-            sx += step_x;
+        for (i, o) in row.iter_mut().enumerate() {
+            let x = m.at(0, cx0 - fx0 + i);
             let c0 = (x / ONE) as usize;
             let c1 = (c0 + 1).min(last_col);
-            let wx = ((x >> 8) & 0xff) as u32;
+            let wx = weight(x);
             let t = u32::from(top[c0]) * (256 - wx) + u32::from(top[c1]) * wx;
             let b = u32::from(bottom[c0]) * (256 - wx) + u32::from(bottom[c1]) * wx;
             *o = ((t * (256 - wy) + b * wy + (1 << 15)) >> 16) as u8;
@@ -481,6 +574,55 @@ mod tests {
         scale_into(&src, &mut big, Rect::new(10, 4, 32, 18));
         assert_eq!(big.pixel(10, 4), src.pixel(0, 0));
         assert_eq!(big.pixel(41, 21), src.pixel(31, 17));
+    }
+
+    #[test]
+    fn separable_and_direct_paths_give_the_same_samples() {
+        let mut rng = 0xb11;
+        for case in 0..200 {
+            let (sw, sh) = (
+                2 + (splitmix(&mut rng) % 90) as usize,
+                2 + (splitmix(&mut rng) % 90) as usize,
+            );
+            let samples: Vec<u8> = (0..sw * sh).map(|_| splitmix(&mut rng) as u8).collect();
+            let src = Plane {
+                samples: &samples,
+                width: sw,
+                height: sh,
+            };
+            let (dw, dh) = (2 + (splitmix(&mut rng) % 150) as usize & !1, 40);
+            let rect = Rect::new(
+                (splitmix(&mut rng) % 60) as usize,
+                (splitmix(&mut rng) % 30) as usize,
+                (splitmix(&mut rng) % 200) as usize,
+                (splitmix(&mut rng) % 50) as usize,
+            );
+            let Some(area) = Area::of(rect, dw, dh) else {
+                continue;
+            };
+            let [x0, y0, x1, y1] = area.full;
+            let m = Mapping::new(&src, centre_crop(sw, sh, x1 - x0, y1 - y0), &area);
+            let (mut a, mut b) = (vec![0u8; dw * dh], vec![1u8; dw * dh]);
+            scale_separable(&src, &m, &mut a, dw, &area);
+            scale_direct(&src, &m, &mut b, dw, &area);
+            for y in 0..dh {
+                for x in 0..dw {
+                    let inside = x >= area.clip[0] && x < area.clip[2];
+                    if inside && y >= area.clip[1] && y < area.clip[3] {
+                        assert_eq!(a[y * dw + x], b[y * dw + x], "case {case} ({x},{y})");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn pictures_wider_than_the_buffers_scale_too() {
+        let src = split(MAX_SPAN + 200, 4, red(), blue());
+        let mut dst = Frame::new(MAX_SPAN + 400, 6);
+        scale_into(&src, &mut dst, Rect::new(0, 0, MAX_SPAN + 400, 6));
+        assert!(close(dst.pixel(100, 3), red(), 2));
+        assert!(close(dst.pixel(MAX_SPAN + 300, 3), blue(), 2));
     }
 
     #[test]
