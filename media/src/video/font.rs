@@ -305,8 +305,8 @@ pub(crate) fn fit(text: &str, area: Rect) -> Option<Caption> {
         shown,
         cut,
         rect: Rect::new(
-            area.x + ((area.width - width) / 2 & !1),
-            area.y + ((area.height - height) / 2 & !1),
+            area.x + (((area.width - width) / 2) & !1),
+            area.y + (((area.height - height) / 2) & !1),
             width,
             height,
         ),

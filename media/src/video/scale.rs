@@ -590,7 +590,7 @@ mod tests {
                 width: sw,
                 height: sh,
             };
-            let (dw, dh) = (2 + (splitmix(&mut rng) % 150) as usize & !1, 40);
+            let (dw, dh) = ((2 + (splitmix(&mut rng) % 150) as usize) & !1, 40);
             let rect = Rect::new(
                 (splitmix(&mut rng) % 60) as usize,
                 (splitmix(&mut rng) % 30) as usize,
