@@ -5,7 +5,9 @@
 //! ("fill", as room systems show continuous presence: no letterbox bars, the edges of a 4:3
 //! camera are lost in a 16:9 tile). Sampling is bilinear at pixel centres in 16.16 fixed point
 //! with 8-bit weights, so a solid colour stays exactly solid and a monotone ramp stays monotone.
-//! Nothing here allocates: each output sample is computed directly from its four neighbours.
+//! The work is separable: per output row the two source rows are blended into a row buffer,
+//! then each output sample comes from two of its entries. Nothing here allocates: the buffers
+//! (one row, one column table) live on the stack.
 //!
 //! Rectangles are meant to be even (4:2:0 chroma covers 2×2 pixels). An odd one is shrunk to the
 //! even pixels inside it (left/top edge rounded up, right/bottom edge down), so a drawing never
