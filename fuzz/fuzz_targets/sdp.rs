@@ -29,6 +29,7 @@ fn local() -> LocalMedia {
         comfort_noise: false,
         session_id: 1,
         session_version: 1,
+        video: None,
     }
 }
 
