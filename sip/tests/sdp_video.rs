@@ -648,6 +648,21 @@ fn our_offer_with_video() {
     let mut opus = with_video();
     opus.codecs.insert(0, sdp_samples::opus());
     assert_eq!(offer(&opus).media[1].formats, ["97", "98"]);
+    // 32 dynamic audio codecs (absurd, but possible): video still gets two types.
+    let mut crowded = with_video();
+    crowded.codecs = (0..32)
+        .map(|i| sip::sdp::CodecSpec {
+            name: format!("X{i}"),
+            clock_rate: 8000,
+            channels: 1,
+            static_pt: None,
+            fmtp: None,
+        })
+        .collect();
+    crowded.telephone_event = false;
+    let sdp_crowded = offer(&crowded);
+    assert_eq!(sdp_crowded.media[0].formats.len(), 32);
+    assert_eq!(sdp_crowded.media[1].formats, ["96", "97"]);
     // Our own offer, answered by the bridge itself, agrees on mode 1 at our level.
     let (_, _, video) = answer_av(&sdp, &with_video()).unwrap();
     let video = video.unwrap();

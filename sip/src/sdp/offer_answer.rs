@@ -413,11 +413,16 @@ pub fn offer(local: &LocalMedia) -> SessionDescription {
     let mut sdp = skeleton(local);
     sdp.media.push(media);
     if let Some(video) = &local.video {
-        // Video payload types differ from the audio's, though each m= line has its own space,
-        // so that a log of mixed packets reads unambiguously.
-        if let (Some(a), Some(b)) = (next_dynamic_pt(&mut used), next_dynamic_pt(&mut used)) {
-            sdp.media.push(video::offer_video(video, [a, b]));
-        }
+        // Video payload types differ from the audio's so that a log of mixed packets reads
+        // unambiguously; when the audio took every dynamic type, 96 and 97 are reused, which is
+        // legal since each m= line is its own RTP session with its own numbering.
+        let first = next_dynamic_pt(&mut used).unwrap_or(FIRST_DYNAMIC_PT);
+        let second = next_dynamic_pt(&mut used).unwrap_or(if first == FIRST_DYNAMIC_PT {
+            FIRST_DYNAMIC_PT + 1
+        } else {
+            FIRST_DYNAMIC_PT
+        });
+        sdp.media.push(video::offer_video(video, [first, second]));
     }
     sdp
 }

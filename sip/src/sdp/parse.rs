@@ -577,6 +577,35 @@ mod tests {
     }
 
     #[test]
+    fn rtcp_fb_is_typed() {
+        let sdp = with(concat!(
+            "m=video 5000 RTP/AVP 97\r\n",
+            "a=rtcp-fb:* nack pli\r\n",
+            "a=rtcp-fb: 97 \t ccm  fir\r\n",
+            "a=content:main\r\n",
+        ))
+        .unwrap();
+        let m = &sdp.media[0];
+        assert_eq!(
+            m.attributes[..2],
+            [
+                Attribute::RtcpFb(RtcpFb {
+                    format: "*".into(),
+                    value: "nack pli".into(),
+                }),
+                Attribute::RtcpFb(RtcpFb {
+                    format: "97".into(),
+                    value: "ccm  fir".into(),
+                }),
+            ]
+        );
+        assert_eq!(m.attributes[1].to_string(), "rtcp-fb:97 ccm  fir");
+        assert_eq!(m.rtcp_fb(97).collect::<Vec<_>>(), ["nack pli", "ccm  fir"]);
+        assert_eq!(m.rtcp_fb(96).collect::<Vec<_>>(), ["nack pli"]);
+        assert_eq!(m.content(), Some("main"));
+    }
+
+    #[test]
     fn odd_attributes_are_kept_verbatim() {
         for value in [
             "ptime:abc",
@@ -584,6 +613,8 @@ mod tests {
             "rtpmap:0 PCMU",
             "sendonly:now",
             "rtcp-mux:1",
+            "rtcp-fb:96",
+            "rtcp-fb:",
             "fmtp:",
             "candidate:1 1 UDP 2130706431 192.0.2.1 4000 typ host",
             "",
