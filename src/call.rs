@@ -197,6 +197,7 @@ pub async fn run(app: Arc<App>, incoming: IncomingCall, ctl: CallControl) {
         comfort_noise: true,
         session_id: u64::from(rand::random::<u32>()),
         session_version: 1,
+        video: None,
     };
     let (events_tx, media_events) = mpsc::unbounded_channel();
     let mut call = Call {

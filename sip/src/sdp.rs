@@ -1,13 +1,17 @@
-//! SDP (RFC 4566): the session model, a nom parser and a printer; RFC 3264 offer/answer for audio.
+//! SDP (RFC 4566): the session model, a nom parser and a printer; RFC 3264 offer/answer for audio
+//! and H.264 video (RFC 6184 §8).
 //!
 //! - [`SessionDescription`] models every line of RFC 4566 §5 (`v o s i u e p c b t r z k a` and media
 //!   sections with `m i c b k a`). Attributes the bridge uses are typed ([`Attribute`]: `rtpmap`,
 //!   `fmtp`, `ptime`, `maxptime`, the four direction attributes of RFC 3264 §6.1, `rtcp` of RFC 3605,
-//!   `rtcp-mux` of RFC 5761); every other attribute is kept verbatim, so printing loses nothing.
+//!   `rtcp-mux` of RFC 5761, `rtcp-fb` of RFC 4585); every other attribute (`content`, `framerate`,
+//!   `imageattr`, …) is kept verbatim, so printing loses nothing.
 //! - [`SessionDescription::parse`] reads untrusted bytes; it never panics and its work is bounded by
 //!   the limits below. [`SessionDescription::to_bytes`] prints with CRLF line ends in RFC 4566 order.
 //! - [`answer`], [`offer`] and [`negotiate_answer`] are RFC 3264 §5–§6 from the bridge's side, for the
-//!   one audio stream the bridge mixes.
+//!   one audio stream the bridge mixes; [`answer_av`] and [`negotiate_answer_av`] add the one video
+//!   stream it composes ([`LocalVideo`] in, [`NegotiatedVideo`] out), and [`offer`] offers video
+//!   when [`LocalMedia::video`] is set.
 //!
 //! # Leniency (what real phones send, and what we accept)
 //!
@@ -35,12 +39,13 @@ mod model;
 mod offer_answer;
 mod parse;
 mod print;
+mod video;
 
 pub use model::{
-    Attribute, Bandwidth, Connection, Fmtp, MediaDescription, Origin, Rtcp, Rtpmap,
+    Attribute, Bandwidth, Connection, Fmtp, MediaDescription, Origin, Rtcp, RtcpFb, Rtpmap,
     SessionDescription, Timing,
 };
-pub use offer_answer::{answer, negotiate_answer, offer};
+pub use offer_answer::{answer, answer_av, negotiate_answer, negotiate_answer_av, offer};
 
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
@@ -90,6 +95,81 @@ pub struct LocalMedia {
     pub session_id: u64,
     /// `o=` session version (increase it on every new offer/answer in a dialog).
     pub session_version: u64,
+    /// Our video capabilities; `None` = audio only (every video line answered with port 0).
+    pub video: Option<LocalVideo>,
+}
+
+/// Our H.264 video capabilities (what [`offer`] offers and [`answer_av`] accepts).
+///
+/// We send Constrained Baseline and decode anything a Constrained Baseline decoder does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocalVideo {
+    /// Our video RTP port (RTCP on port + 1).
+    pub port: u16,
+    /// Highest H.264 `level_idc` we decode and encode, e.g. `0x1f` (level 3.1, 720p30).
+    pub max_level_idc: u8,
+    /// How much video we want to receive, in bits per second: our `b=TIAS` (RFC 3890), and our
+    /// `b=AS` in kbit/s rounded up.
+    pub max_recv_bitrate_bps: u32,
+}
+
+/// What the peer and we agreed for the video stream (H.264, RFC 6184), from the bridge's side.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NegotiatedVideo {
+    /// Where the peer wants RTP; `None` when it gave 0.0.0.0.
+    pub remote_rtp: Option<SocketAddr>,
+    /// The H.264 payload type in this session.
+    pub payload_type: u8,
+    /// RFC 6184 packetization mode: 0 (single NAL unit) or 1 (non-interleaved, FU-A and STAP-A).
+    pub packetization_mode: u8,
+    /// `profile_idc`, `profile_iop`, `level_idc` of the stream the bridge sends: Constrained
+    /// Baseline (`42e0`) at the lower of the peer's level and ours (`42f00b` for level 1b).
+    /// Without level asymmetry this is the `profile-level-id` of the answer; with
+    /// `level-asymmetry-allowed=1` the bridge's own SDP states its own maximum (what it
+    /// receives) and this is still what it may send.
+    pub profile_level_id: [u8; 3],
+    /// The peer's `max-fs` (frame size in macroblocks), if it gave one.
+    pub max_fs: Option<u32>,
+    /// The peer's `max-mbps` (macroblocks per second), if it gave one.
+    pub max_mbps: Option<u32>,
+    /// How much the peer wants to receive, in bits per second: its `b=TIAS`, else its `b=AS`
+    /// × 1000, at media level, else at session level (a zero is read as unstated).
+    pub max_recv_bitrate_bps: Option<u32>,
+    /// The RTCP feedback the peer listed for this payload type (or for `*`).
+    pub feedback: VideoFeedback,
+    /// The direction *the bridge* uses (the mirror of the peer's); never sending when
+    /// `remote_rtp` is `None`.
+    pub direction: Direction,
+}
+
+/// RTCP feedback messages usable on the video stream (those of ours the peer listed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct VideoFeedback {
+    /// Generic NACK (`a=rtcp-fb:<pt> nack`, RFC 4585 §6.2.1): the peer retransmits or wants
+    /// retransmissions.
+    pub nack: bool,
+    /// Picture loss indication (`nack pli`, RFC 4585 §6.3.1).
+    pub pli: bool,
+    /// Full intra request (`ccm fir`, RFC 5104 §3.5.1).
+    pub fir: bool,
+}
+
+impl NegotiatedVideo {
+    /// Largest frame the peer can decode, in macroblocks: the larger of its level's MaxFS
+    /// (H.264 Table A-1) and its `max-fs`.
+    pub fn max_frame_macroblocks(&self) -> u32 {
+        let [_, iop, level] = self.profile_level_id;
+        let limits = video::level_limits(level, iop);
+        limits.max_fs.max(self.max_fs.unwrap_or(0))
+    }
+
+    /// Largest macroblock rate the peer can decode: its level's MaxMBPS (H.264 Table A-1), or
+    /// its `max-mbps` if larger.
+    pub fn max_macroblocks_per_second(&self) -> u32 {
+        let [_, iop, level] = self.profile_level_id;
+        let limits = video::level_limits(level, iop);
+        limits.max_mbps.max(self.max_mbps.unwrap_or(0))
+    }
 }
 
 /// Media direction (RFC 3264 §6.1).

@@ -1,11 +1,15 @@
 //! A stable stand-in for the `sdp` fuzz target (cargo-fuzz is not installed here): the sample
 //! bodies mutated by a small deterministic PRNG, some thousands of times. Nothing may panic; what
-//! parses must print and parse back to itself; what answers must print SDP that parses.
+//! parses must print and parse back to itself; what answers must print SDP that parses, with and
+//! without video.
 //! Inputs that once broke an invariant are kept in `regressions`.
 
 mod sdp_samples;
 
-use sip::sdp::{answer, negotiate_answer, offer, SessionDescription};
+use sip::sdp::{
+    answer, answer_av, negotiate_answer, negotiate_answer_av, offer, LocalMedia, LocalVideo,
+    SessionDescription,
+};
 
 /// xorshift64*: deterministic, so a failure names its iteration and can be replayed.
 struct Rng(u64);
@@ -96,6 +100,28 @@ fn check(bytes: &[u8]) {
     }
     // The same body read as a peer's answer to our offer must not panic either.
     let _ = negotiate_answer(&offer(&local), &sdp);
+
+    // And all of it again with video on.
+    let local = LocalMedia {
+        video: Some(LocalVideo {
+            port: 50_000,
+            max_level_idc: 0x1f,
+            max_recv_bitrate_bps: 2_000_000,
+        }),
+        ..local
+    };
+    if let Ok((ours, _, video)) = answer_av(&sdp, &local) {
+        let reparsed = SessionDescription::parse(&ours.to_bytes()).expect("answer parses");
+        assert_eq!(reparsed, ours);
+        assert_eq!(ours.media.len(), sdp.media.len());
+        let accepted = ours
+            .media
+            .iter()
+            .filter(|m| m.is_video() && m.port != 0)
+            .count();
+        assert_eq!(accepted, usize::from(video.is_some()));
+    }
+    let _ = negotiate_answer_av(&offer(&local), &sdp);
 }
 
 #[test]

@@ -9,7 +9,7 @@ use proptest::option;
 use proptest::prelude::*;
 use sip::sdp::{
     answer, negotiate_answer, Attribute, Bandwidth, Connection, Direction, Fmtp, MediaDescription,
-    Origin, Rtcp, Rtpmap, SessionDescription, Timing,
+    Origin, Rtcp, RtcpFb, Rtpmap, SessionDescription, Timing,
 };
 
 fn token() -> impl Strategy<Value = String> {
@@ -99,6 +99,14 @@ fn attribute() -> impl Strategy<Value = Attribute> {
         (any::<u16>(), option::of(connection()))
             .prop_map(|(port, connection)| Attribute::Rtcp(Rtcp { port, connection })),
         Just(Attribute::RtcpMux),
+        (
+            prop_oneof![
+                Just("*".to_owned()),
+                (0u8..=127).prop_map(|pt| pt.to_string())
+            ],
+            text()
+        )
+            .prop_map(|(format, value)| Attribute::RtcpFb(RtcpFb { format, value })),
         (
             "x-[a-z0-9-]{1,8}",
             option::of(prop_oneof![Just(String::new()), text()])

@@ -144,6 +144,7 @@ impl IvrCaller {
             comfort_noise: false,
             session_id: u64::from(rtp_addr.port()),
             session_version: 1,
+            video: None,
         };
         let offer = sdp::offer(&local);
         let call = endpoint.invite(

@@ -238,6 +238,7 @@ impl Phone {
             comfort_noise: false,
             session_id: u64::from(rand_u32()),
             session_version: 1,
+            video: None,
         };
         let offer = sdp::offer(&local);
         let (reply, handle) = oneshot::channel();

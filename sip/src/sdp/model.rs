@@ -174,6 +174,11 @@ impl MediaDescription {
         self.media.eq_ignore_ascii_case("audio")
     }
 
+    /// Whether this is a video section.
+    pub fn is_video(&self) -> bool {
+        self.media.eq_ignore_ascii_case("video")
+    }
+
     /// Whether the protocol is one of the RTP profiles (its formats are then payload types).
     pub fn is_rtp(&self) -> bool {
         is_rtp_protocol(&self.protocol)
@@ -227,6 +232,47 @@ impl MediaDescription {
     pub fn rtcp_mux(&self) -> bool {
         self.attributes.contains(&Attribute::RtcpMux)
     }
+
+    /// The `a=rtcp-fb` values (`nack`, `nack pli`, `ccm fir`, …) that apply to a payload type:
+    /// those written for it and those written for `*` (RFC 4585 §4.2), in order.
+    pub fn rtcp_fb(&self, pt: u8) -> impl Iterator<Item = &str> + '_ {
+        self.attributes.iter().filter_map(move |a| match a {
+            Attribute::RtcpFb(fb)
+                if fb.format == "*" || fb.format.parse::<u8>().ok() == Some(pt) =>
+            {
+                Some(fb.value.as_str())
+            }
+            _ => None,
+        })
+    }
+
+    /// The value of the section's `a=content` (RFC 4796: `main`, `slides`, `alt`, … or a
+    /// comma-separated list of them), if it has one.
+    pub fn content(&self) -> Option<&str> {
+        self.other_attribute("content")
+    }
+
+    /// Whether the section's `a=content` lists `tag` (compared without case).
+    pub fn has_content(&self, tag: &str) -> bool {
+        self.content()
+            .is_some_and(|c| c.split(',').any(|t| t.trim().eq_ignore_ascii_case(tag)))
+    }
+
+    /// The value of the first untyped attribute with this name (`a=<name>:<value>`).
+    pub fn other_attribute(&self, name: &str) -> Option<&str> {
+        self.attributes.iter().find_map(|a| match a {
+            Attribute::Other {
+                name: n,
+                value: Some(v),
+            } if n == name => Some(v.as_str()),
+            _ => None,
+        })
+    }
+
+    /// The section's own `b=<kind>:` value (kind compared without case: `AS`, `TIAS`, `CT`).
+    pub fn bandwidth(&self, kind: &str) -> Option<u64> {
+        find_bandwidth(&self.bandwidths, kind)
+    }
 }
 
 impl SessionDescription {
@@ -263,6 +309,11 @@ impl SessionDescription {
         media.connections.first().or(self.connection.as_ref())
     }
 
+    /// The session-level `b=<kind>:` value (kind compared without case).
+    pub fn bandwidth(&self, kind: &str) -> Option<u64> {
+        find_bandwidth(&self.bandwidths, kind)
+    }
+
     /// A media section's `a=ptime`: its own, else a session-level one (some phones put it there).
     pub fn media_ptime(&self, media: &MediaDescription) -> Option<u32> {
         media.ptime().or_else(|| find_ptime(&self.attributes))
@@ -274,6 +325,13 @@ pub(crate) fn is_rtp_protocol(protocol: &str) -> bool {
     protocol
         .split('/')
         .any(|part| part.eq_ignore_ascii_case("RTP"))
+}
+
+fn find_bandwidth(bandwidths: &[Bandwidth], kind: &str) -> Option<u64> {
+    bandwidths
+        .iter()
+        .find(|b| b.kind.eq_ignore_ascii_case(kind))
+        .map(|b| b.value)
 }
 
 fn find_direction(attributes: &[Attribute]) -> Option<Direction> {
@@ -307,6 +365,8 @@ pub enum Attribute {
     Rtcp(Rtcp),
     /// `a=rtcp-mux` (RFC 5761).
     RtcpMux,
+    /// `a=rtcp-fb:<payload type or *> <feedback>` (RFC 4585 §4.2).
+    RtcpFb(RtcpFb),
     /// Any other attribute, or a known one whose value did not parse: `a=<name>[:<value>]`.
     Other {
         /// The text before the first `:` (the whole text for a property attribute).
@@ -336,6 +396,16 @@ pub struct Fmtp {
     pub format: String,
     /// The format-specific parameters, verbatim (`0-15`, `annexb=no`, `useinbandfec=1`).
     pub params: String,
+}
+
+/// The value of `a=rtcp-fb`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RtcpFb {
+    /// The payload type it applies to, or `*` for all of the section's.
+    pub format: String,
+    /// The feedback type and its parameters, verbatim (`nack`, `nack pli`, `ccm fir`,
+    /// `goog-remb`, `trr-int 100`).
+    pub value: String,
 }
 
 /// The value of `a=rtcp`.

@@ -1,4 +1,5 @@
-//! RFC 3264 offer/answer for the bridge's one audio stream.
+//! RFC 3264 offer/answer for the bridge's one audio stream, and the video stream around it (the
+//! H.264 rules themselves are in the `video` module).
 //!
 //! - [`answer`]: §6. The first audio `m=` line over RTP/AVP or RTP/AVPF is ours (the first with a
 //!   port, when an earlier one was disabled, §8.2); every other line is rejected with port 0 and
@@ -14,6 +15,8 @@
 //! - [`offer`]: §5 for an INVITE that came without SDP.
 //! - [`negotiate_answer`]: §5.2/§6 read from the offerer's side; answer lines match offer lines by
 //!   index.
+//! - [`answer_av`], [`negotiate_answer_av`]: the same with the video stream's outcome too; the
+//!   audio-only functions are these without it.
 //!
 //! Hold (§8.4): a `sendonly`/`inactive` offer is mirrored; the RFC 2543 style `c=0.0.0.0` (and a port
 //! of 0) leaves the bridge nowhere to send, so `remote_rtp` is `None` and the bridge's direction
@@ -22,9 +25,10 @@
 use std::net::SocketAddr;
 
 use super::model::{addr_type, Attribute, Connection, Fmtp, MediaDescription, Origin, Rtpmap};
+use super::video;
 use super::{
-    CodecSpec, Direction, LocalMedia, NegotiatedAudio, ParseError, ParseErrorKind, SdpError,
-    SessionDescription,
+    CodecSpec, Direction, LocalMedia, NegotiatedAudio, NegotiatedVideo, ParseError, ParseErrorKind,
+    SdpError, SessionDescription,
 };
 
 /// Packet time when the peer states none (RFC 3551 §4.2: the default interval is 20 ms).
@@ -128,7 +132,7 @@ fn our_audio_index(sdp: &SessionDescription) -> Option<usize> {
 }
 
 /// Where to send RTP: `None` for a disabled stream or the `0.0.0.0` hold address.
-fn remote_rtp(
+pub(super) fn remote_rtp(
     sdp: &SessionDescription,
     media: &MediaDescription,
 ) -> Result<Option<SocketAddr>, SdpError> {
@@ -159,7 +163,7 @@ fn ptime_of(sdp: &SessionDescription, media: &MediaDescription) -> u32 {
 }
 
 /// The bridge's direction, given the peer's, and whether the bridge has somewhere to send.
-fn bridge_direction(
+pub(super) fn bridge_direction(
     peer: Direction,
     media: &MediaDescription,
     remote: Option<SocketAddr>,
@@ -210,7 +214,7 @@ fn skeleton(local: &LocalMedia) -> SessionDescription {
     sdp
 }
 
-fn rtpmap(payload_type: u8, encoding: &str, clock_rate: u32, channels: u8) -> Attribute {
+pub(super) fn rtpmap(payload_type: u8, encoding: &str, clock_rate: u32, channels: u8) -> Attribute {
     Attribute::Rtpmap(Rtpmap {
         payload_type,
         encoding: encoding.to_owned(),
@@ -220,18 +224,32 @@ fn rtpmap(payload_type: u8, encoding: &str, clock_rate: u32, channels: u8) -> At
     })
 }
 
-fn fmtp(payload_type: u8, params: &str) -> Attribute {
+pub(super) fn fmtp(payload_type: u8, params: &str) -> Attribute {
     Attribute::Fmtp(Fmtp {
         format: payload_type.to_string(),
         params: params.to_owned(),
     })
 }
 
-/// Answer an offer (RFC 3264 §6).
+/// Answer an offer (RFC 3264 §6): [`answer_av`] without the video's outcome.
+///
+/// With `local.video` set to `None` (every caller that predates video) every video line is
+/// answered with port 0. With video capabilities set, the answer accepts video as
+/// [`answer_av`] does, but only [`answer_av`] says what was agreed, so use that.
 pub fn answer(
     offer: &SessionDescription,
     local: &LocalMedia,
 ) -> Result<(SessionDescription, NegotiatedAudio), SdpError> {
+    answer_av(offer, local).map(|(sdp, audio, _)| (sdp, audio))
+}
+
+/// Answer an offer (RFC 3264 §6) with audio and, when `local.video` is set and the offer has a
+/// usable H.264 video line, video (see the `video` module docs for the rules). Errors are the
+/// audio's only: video we cannot use is answered with port 0 and `None`, never a failure.
+pub fn answer_av(
+    offer: &SessionDescription,
+    local: &LocalMedia,
+) -> Result<(SessionDescription, NegotiatedAudio, Option<NegotiatedVideo>), SdpError> {
     let index = our_audio_index(offer).ok_or(SdpError::NoAudio)?;
     let offered = &offer.media[index];
 
@@ -308,17 +326,26 @@ pub fn answer(
     ours.attributes.push(Attribute::Ptime(ptime));
     ours.attributes.push(Attribute::Direction(direction));
 
+    let video = local
+        .video
+        .as_ref()
+        .and_then(|v| video::answer_video(offer, v));
     let mut sdp = skeleton(local);
+    let mut ours = Some(ours);
+    let mut our_video = video.as_ref().map(|v| (v.index, v.media.clone()));
     sdp.media = offer
         .media
         .iter()
         .enumerate()
         .map(|(i, m)| {
             if i == index {
-                ours.clone()
+                ours.take()
+            } else if our_video.as_ref().is_some_and(|(vi, _)| *vi == i) {
+                our_video.take().map(|(_, media)| media)
             } else {
-                MediaDescription::new(&m.media, 0, &m.protocol, m.formats.clone())
+                None
             }
+            .unwrap_or_else(|| MediaDescription::new(&m.media, 0, &m.protocol, m.formats.clone()))
         })
         .collect();
 
@@ -332,17 +359,25 @@ pub fn answer(
         ptime_ms: ptime,
         direction,
     };
-    Ok((sdp, negotiated))
+    Ok((sdp, negotiated, video.map(|v| v.negotiated)))
+}
+
+/// The lowest dynamic payload type not yet used, marked used; `None` when all 32 are taken.
+fn next_dynamic_pt(used: &mut [bool; 128]) -> Option<u8> {
+    let pt = (FIRST_DYNAMIC_PT..=127).find(|pt| !used[usize::from(*pt)])?;
+    used[usize::from(pt)] = true;
+    Some(pt)
 }
 
 /// Our offer, for an INVITE that had no SDP (RFC 3264 §5): our codecs in our order at their static
-/// payload types (dynamic ones from 96), telephone-event at 101, `a=ptime:20`, `a=sendrecv`.
+/// payload types (dynamic ones from 96), telephone-event at 101, `a=ptime:20`, `a=sendrecv`; then,
+/// when `local.video` is set, an `m=video` line with H.264 at the next two free dynamic payload
+/// types (packetization mode 1, then 0; see the `video` module docs).
 pub fn offer(local: &LocalMedia) -> SessionDescription {
     let mut used = [false; 128];
     if local.telephone_event {
         used[usize::from(OFFER_TELEPHONE_EVENT_PT)] = true;
     }
-    let mut next_dynamic = FIRST_DYNAMIC_PT;
     let mut media = MediaDescription::new("audio", local.audio_port, "RTP/AVP", Vec::new());
     for codec in &local.codecs {
         let pt = match codec
@@ -350,16 +385,11 @@ pub fn offer(local: &LocalMedia) -> SessionDescription {
             .filter(|pt| *pt <= 127 && !used[usize::from(*pt)])
         {
             Some(pt) => pt,
-            None => {
-                while next_dynamic <= 127 && used[usize::from(next_dynamic)] {
-                    next_dynamic += 1;
-                }
-                if next_dynamic > 127 {
-                    // 32 dynamic codecs: the rest cannot be offered, and no phone would want them.
-                    continue;
-                }
-                next_dynamic
-            }
+            // 32 dynamic codecs: the rest cannot be offered, and no phone would want them.
+            None => match next_dynamic_pt(&mut used) {
+                Some(pt) => pt,
+                None => continue,
+            },
         };
         used[usize::from(pt)] = true;
         media.formats.push(pt.to_string());
@@ -382,6 +412,18 @@ pub fn offer(local: &LocalMedia) -> SessionDescription {
         .push(Attribute::Direction(Direction::SendRecv));
     let mut sdp = skeleton(local);
     sdp.media.push(media);
+    if let Some(video) = &local.video {
+        // Video payload types differ from the audio's so that a log of mixed packets reads
+        // unambiguously; when the audio took every dynamic type, 96 and 97 are reused, which is
+        // legal since each m= line is its own RTP session with its own numbering.
+        let first = next_dynamic_pt(&mut used).unwrap_or(FIRST_DYNAMIC_PT);
+        let second = next_dynamic_pt(&mut used).unwrap_or(if first == FIRST_DYNAMIC_PT {
+            FIRST_DYNAMIC_PT + 1
+        } else {
+            FIRST_DYNAMIC_PT
+        });
+        sdp.media.push(video::offer_video(video, [first, second]));
+    }
     sdp
 }
 
@@ -442,4 +484,15 @@ pub fn negotiate_answer(
         ptime_ms: ptime_of(answer, theirs),
         direction: bridge_direction(answer.media_direction(theirs), theirs, remote),
     })
+}
+
+/// Read the peer's answer to our offer: the audio as [`negotiate_answer`] does (its errors are
+/// the result's), and the video, `None` when we offered none or the answer refused it or agreed
+/// nothing usable.
+pub fn negotiate_answer_av(
+    our_offer: &SessionDescription,
+    answer: &SessionDescription,
+) -> Result<(NegotiatedAudio, Option<NegotiatedVideo>), SdpError> {
+    let audio = negotiate_answer(our_offer, answer)?;
+    Ok((audio, video::negotiate_video(our_offer, answer)))
 }

@@ -14,7 +14,7 @@ use nom::IResult;
 
 use super::model::{
     is_rtp_protocol, Attribute, Bandwidth, Connection, Fmtp, MediaDescription, Origin, Rtcp,
-    Rtpmap, SessionDescription, Timing,
+    RtcpFb, Rtpmap, SessionDescription, Timing,
 };
 use super::{
     Direction, ParseError, ParseErrorKind as Kind, MAX_ATTRIBUTES, MAX_FORMATS, MAX_MEDIA,
@@ -342,6 +342,7 @@ fn known_attribute(name: &str, value: Option<&str>) -> Option<Attribute> {
         "ptime" => all_consuming(milliseconds)(value).map(|(_, ms)| Attribute::Ptime(ms)),
         "maxptime" => all_consuming(milliseconds)(value).map(|(_, ms)| Attribute::MaxPtime(ms)),
         "rtcp" => all_consuming(rtcp)(value).map(|(_, r)| Attribute::Rtcp(r)),
+        "rtcp-fb" => all_consuming(rtcp_fb)(value).map(|(_, r)| Attribute::RtcpFb(r)),
         _ => return None,
     };
     parsed.ok()
@@ -382,6 +383,17 @@ fn fmtp(input: &str) -> Res<'_, Fmtp> {
 /// Milliseconds, where a fraction (`20.0`, seen in the wild) is dropped.
 fn milliseconds(input: &str) -> Res<'_, u32> {
     terminated(dec_u32, opt(pair(char('.'), digit0)))(input)
+}
+
+/// `<format> <feedback>` (RFC 4585 §4.2); the feedback is kept verbatim.
+fn rtcp_fb(input: &str) -> Res<'_, RtcpFb> {
+    let value = verify(rest, |v: &str| !v.is_empty());
+    map(separated_pair(token, space1, value), |(format, value)| {
+        RtcpFb {
+            format: format.to_owned(),
+            value: value.to_owned(),
+        }
+    })(input)
 }
 
 /// `<port> [<nettype> <addrtype> <address>]` (RFC 3605 §2.1).
@@ -565,6 +577,35 @@ mod tests {
     }
 
     #[test]
+    fn rtcp_fb_is_typed() {
+        let sdp = with(concat!(
+            "m=video 5000 RTP/AVP 97\r\n",
+            "a=rtcp-fb:* nack pli\r\n",
+            "a=rtcp-fb: 97 \t ccm  fir\r\n",
+            "a=content:main\r\n",
+        ))
+        .unwrap();
+        let m = &sdp.media[0];
+        assert_eq!(
+            m.attributes[..2],
+            [
+                Attribute::RtcpFb(RtcpFb {
+                    format: "*".into(),
+                    value: "nack pli".into(),
+                }),
+                Attribute::RtcpFb(RtcpFb {
+                    format: "97".into(),
+                    value: "ccm  fir".into(),
+                }),
+            ]
+        );
+        assert_eq!(m.attributes[1].to_string(), "rtcp-fb:97 ccm  fir");
+        assert_eq!(m.rtcp_fb(97).collect::<Vec<_>>(), ["nack pli", "ccm  fir"]);
+        assert_eq!(m.rtcp_fb(96).collect::<Vec<_>>(), ["nack pli"]);
+        assert_eq!(m.content(), Some("main"));
+    }
+
+    #[test]
     fn odd_attributes_are_kept_verbatim() {
         for value in [
             "ptime:abc",
@@ -572,6 +613,8 @@ mod tests {
             "rtpmap:0 PCMU",
             "sendonly:now",
             "rtcp-mux:1",
+            "rtcp-fb:96",
+            "rtcp-fb:",
             "fmtp:",
             "candidate:1 1 UDP 2130706431 192.0.2.1 4000 typ host",
             "",

@@ -152,6 +152,7 @@ impl Display for Attribute {
                 None => write!(f, "rtcp:{port}"),
             },
             Attribute::RtcpMux => f.write_str("rtcp-mux"),
+            Attribute::RtcpFb(fb) => write!(f, "rtcp-fb:{} {}", fb.format, fb.value),
             Attribute::Other { name, value } => match value {
                 Some(value) => write!(f, "{name}:{value}"),
                 None => f.write_str(name),

@@ -18,6 +18,7 @@ pub fn local() -> LocalMedia {
         comfort_noise: false,
         session_id: 4242,
         session_version: 1,
+        video: None,
     }
 }
 
