@@ -4,6 +4,11 @@
 //!
 //! Sans-IO like the rest of the crate: no socket, no thread, no clock (time comes in as `now`).
 
+mod codec;
 mod frame;
 
+pub use codec::{
+    Encoded, EncoderSettings, H264Decoder, H264Encoder, VideoCodecError, MAX_ACCESS_UNIT_BYTES,
+    MIN_MAX_NAL_BYTES,
+};
 pub use frame::{Frame, Yuv};
