@@ -3,7 +3,7 @@
 //! luma PSNR), key frames and the SPS the encoder writes, NAL size caps, RTP round trips through
 //! our packetizer and depacketizer, ffmpeg decoding our stream and our decoder decoding libx264's
 //! (bit-exact both ways: H.264 decoding is exact), garbage that must not crash the decoder, and
-//! bit-rate changes. ffmpeg is a test dependency (`make test` installs it); without it the ffmpeg
+//! bit-rate changes, a stream changing size, and no allocation per frame. ffmpeg is a test dependency (`make test` installs it); without it the ffmpeg
 //! tests fail, unless `PONT_SKIP_FFMPEG=1` asks to skip them.
 
 use std::io::ErrorKind;
@@ -14,6 +14,11 @@ use media::h264::{split_annexb, Depacketizer, NalHeader, Packetizer, NAL_IDR, NA
 use media::rtp;
 use media::video::{EncoderSettings, Frame, H264Decoder, H264Encoder, VideoCodecError, Yuv};
 use media::SeqNo;
+
+mod counting_alloc;
+
+#[global_allocator]
+static GLOBAL: counting_alloc::Counting = counting_alloc::Counting;
 
 /// The four quadrant colours: red, green, blue, white.
 fn quadrant_colours() -> [Yuv; 4] {
@@ -223,8 +228,28 @@ fn keyframes_and_the_sps() {
             assert_eq!(&types(out.annexb)[..3], &[NAL_SPS, NAL_PPS, NAL_IDR]);
         }
     }
-    let out = enc.encode(&picture(640, 360, 28), ms(28)).unwrap();
-    assert!(!out.keyframe);
+    let later: Vec<usize> = (28..50)
+        .filter(|&i| enc.encode(&picture(640, 360, i), ms(i)).unwrap().keyframe)
+        .collect();
+    assert_eq!(later, [37, 47], "an IDR asked for restarts the period");
+
+    // Starved of bits, rate control skips pictures; the period still counts every picture
+    // given to encode.
+    let mut enc = H264Encoder::new(EncoderSettings {
+        keyframe_interval: 12,
+        ..settings(640, 360, 60_000)
+    })
+    .unwrap();
+    let (mut idrs, mut skipped) = (Vec::new(), 0);
+    for i in 0..40 {
+        let out = enc.encode(&picture(640, 360, i), ms(i)).unwrap();
+        skipped += usize::from(out.annexb.is_empty());
+        if out.keyframe {
+            idrs.push(i);
+        }
+    }
+    assert!(skipped > 0, "60 kb/s at 640×360 skips pictures");
+    assert_eq!(idrs, [0, 12, 24, 36], "{skipped} skipped");
 
     // 720p: level 3.1.
     let au = &encode_stream(settings(1280, 720, 1_500_000), 1)[0];
@@ -663,4 +688,46 @@ fn set_bitrate_lowers_the_output() {
     );
     // A rate beyond the level of the running stream is refused.
     assert!(enc.set_bitrate(0).is_err());
+}
+
+#[test]
+fn a_stream_changing_size_is_followed() {
+    // A sender switching from 640×360 to 320×180 (a new SPS with its IDR): the decoder's frame
+    // follows, cropping included.
+    let mut dec = H264Decoder::new().unwrap();
+    for (w, h) in [(640, 360), (320, 180), (640, 360)] {
+        for au in encode_stream(settings(w, h, 600_000), 5) {
+            let f = dec.decode(&au).unwrap().expect("a picture");
+            assert_eq!((f.width(), f.height()), (w, h));
+            assert_colours(f, &format!("{w}×{h} after a size change"));
+        }
+    }
+}
+
+#[test]
+fn steady_state_allocates_nothing() {
+    // Only the Rust side is counted (OpenH264 allocates its buffers in C++ at initialisation).
+    let (w, h) = (640, 360);
+    let pictures: Vec<Frame> = (0..60).map(|i| picture(w, h, i)).collect();
+    let mut enc = H264Encoder::new(EncoderSettings {
+        keyframe_interval: 20,
+        ..settings(w, h, 800_000)
+    })
+    .unwrap();
+    let mut dec = H264Decoder::new().unwrap();
+    let mut step = |i: usize| {
+        let out = enc.encode(&pictures[i], ms(i)).unwrap();
+        if !out.annexb.is_empty() {
+            assert!(dec.decode(out.annexb).unwrap().is_some());
+        }
+    };
+    for i in 0..30 {
+        step(i);
+    }
+    let before = counting_alloc::allocations();
+    for i in 30..60 {
+        step(i); // includes the IDRs at frames 40 and 60
+    }
+    let after = counting_alloc::allocations();
+    assert_eq!(after - before, 0, "allocations per frame in steady state");
 }

@@ -38,8 +38,8 @@ use openh264::encoder::{
 use openh264::formats::YUVSource;
 use openh264::{OpenH264API, Timestamp};
 use openh264_sys2::{
-    SBitrateInfo, ENCODER_OPTION_BITRATE, ENCODER_OPTION_MAX_BITRATE, SPATIAL_LAYER_0,
-    SPATIAL_LAYER_ALL,
+    SBitrateInfo, ENCODER_OPTION_BITRATE, ENCODER_OPTION_MAX_BITRATE, ENCODER_OPTION_TRACE_LEVEL,
+    SPATIAL_LAYER_0, SPATIAL_LAYER_ALL, WELS_LOG_QUIET,
 };
 
 use super::Frame;
@@ -153,8 +153,9 @@ pub struct EncoderSettings {
     pub fps: f32,
     /// Target bit rate in bits per second (rate control on; frames may be skipped to hold it).
     pub bitrate_bps: u32,
-    /// Frames between periodic IDRs (300 = 10 s at 30 fps); 0 = only the first and the ones
-    /// asked for with [`H264Encoder::request_keyframe`].
+    /// Pictures between periodic IDRs (300 = 10 s at 30 fps), counted in calls to
+    /// [`H264Encoder::encode`] (skipped ones too) from the last IDR, periodic or asked for with
+    /// [`H264Encoder::request_keyframe`]; 0 = only the first and the ones asked for.
     pub keyframe_interval: u32,
     /// `Some(n)`: slices are cut so that every NAL unit is at most `n` bytes (start code not
     /// counted), for packetization-mode 0; at least [`MIN_MAX_NAL_BYTES`]. `None`: one slice per
@@ -213,7 +214,9 @@ impl EncoderSettings {
             .bitrate(BitRate::from_bps(self.bitrate_bps))
             .max_frame_rate(FrameRate::from_hz(self.fps))
             .skip_frames(true)
-            .intra_frame_period(IntraFramePeriod::from_num_frames(self.keyframe_interval))
+            // The wrapper forces the periodic IDRs itself: OpenH264 counts only the pictures
+            // it did not skip, so its period drifts when rate control skips.
+            .intra_frame_period(IntraFramePeriod::from_num_frames(0))
             .sps_pps_strategy(SpsPpsStrategy::ConstantId)
             .scene_change_detect(false)
             .background_detection(false)
@@ -313,6 +316,8 @@ pub struct H264Encoder {
     /// OpenH264 is initialised by the first encode; until then options are set by building a
     /// new encoder.
     started: bool,
+    /// Calls to `encode` since the last IDR (the IDR's own counts as 1).
+    since_idr: u32,
     out: Vec<u8>,
 }
 
@@ -336,14 +341,29 @@ impl H264Encoder {
             level,
             inner,
             started: false,
+            since_idr: 0,
             // Room for a high-quality IDR; a larger one grows it once.
             out: Vec::with_capacity(settings.width * settings.height / 2),
         })
     }
 
     fn make(settings: &EncoderSettings, level: Level) -> Result<Encoder, VideoCodecError> {
-        Encoder::with_api_config(OpenH264API::from_source(), settings.config(level))
-            .map_err(|e| library("create encoder", &e))
+        let mut encoder =
+            Encoder::with_api_config(OpenH264API::from_source(), settings.config(level))
+                .map_err(|e| library("create encoder", &e))?;
+        // OpenH264 logs warnings to stderr by default, some at initialisation (which the crate
+        // does on the first encode, before it applies its own trace level): a library prints
+        // nothing, and every failure comes back as a status anyway.
+        let mut quiet: i32 = WELS_LOG_QUIET;
+        // SAFETY: ENCODER_OPTION_TRACE_LEVEL is accepted before initialisation and reads one
+        // int, which lives across the call.
+        unsafe {
+            encoder.raw_api().set_option(
+                ENCODER_OPTION_TRACE_LEVEL,
+                std::ptr::addr_of_mut!(quiet).cast(),
+            );
+        }
+        Ok(encoder)
     }
 
     /// The settings in force (the bit rate as last set).
@@ -369,6 +389,10 @@ impl H264Encoder {
                 got_height: frame.height(),
             });
         }
+        let interval = self.settings.keyframe_interval;
+        if self.started && interval > 0 && self.since_idr >= interval {
+            self.inner.force_intra_frame();
+        }
         // OpenH264 takes a signed 64-bit time.
         let ts = Timestamp::from_millis(timestamp_ms.min(i64::MAX as u64));
         let bitstream = self
@@ -377,9 +401,14 @@ impl H264Encoder {
             .map_err(|e| library("encode", &e))?;
         self.started = true;
         self.out.clear();
-        let keyframe = match bitstream.frame_type() {
-            FrameType::IDR => true,
-            FrameType::I | FrameType::P | FrameType::IPMixed => false,
+        let keyframe = bitstream.frame_type() == FrameType::IDR;
+        self.since_idr = if keyframe {
+            1
+        } else {
+            self.since_idr.saturating_add(1)
+        };
+        match bitstream.frame_type() {
+            FrameType::IDR | FrameType::I | FrameType::P | FrameType::IPMixed => {}
             FrameType::Skip => {
                 return Ok(Encoded {
                     annexb: &self.out,
@@ -392,7 +421,7 @@ impl H264Encoder {
                     message: "the encoder returned an invalid frame".to_owned(),
                 })
             }
-        };
+        }
         bitstream.write_vec(&mut self.out);
         Ok(Encoded {
             annexb: &self.out,
