@@ -686,8 +686,13 @@ fn set_bitrate_lowers_the_output() {
         again > 2 * low,
         "{again} bytes after raising again vs {low}"
     );
-    // A rate beyond the level of the running stream is refused.
-    assert!(enc.set_bitrate(0).is_err());
+    // A rate beyond the level of the running stream (3.0: 10 Mb/s) is refused, and so is 0.
+    assert_eq!(
+        enc.set_bitrate(12_000_000),
+        Err(VideoCodecError::InvalidBitrate(12_000_000))
+    );
+    assert_eq!(enc.set_bitrate(0), Err(VideoCodecError::InvalidBitrate(0)));
+    assert_eq!(enc.settings().bitrate_bps, 2_000_000);
 }
 
 #[test]

@@ -177,7 +177,7 @@ impl EncoderSettings {
     }
 
     /// Checks the settings against what H.264 and OpenH264 allow.
-    fn validate(&self) -> Result<Level, VideoCodecError> {
+    fn validate(&self) -> Result<(u8, Level), VideoCodecError> {
         let (w, h) = (self.width, self.height);
         let bad_size = VideoCodecError::InvalidSize {
             width: w,
@@ -197,9 +197,7 @@ impl EncoderSettings {
                 return Err(VideoCodecError::NalSizeTooSmall(n));
             }
         }
-        level_for(w, h, self.fps, self.bitrate_bps)
-            .map(|(_, level)| level)
-            .ok_or(bad_size)
+        level_for(w, h, self.fps, self.bitrate_bps).ok_or(bad_size)
     }
 
     /// The OpenH264 configuration of these (valid) settings.
@@ -311,7 +309,8 @@ pub struct Encoded<'a> {
 /// makes).
 pub struct H264Encoder {
     settings: EncoderSettings,
-    level: Level,
+    /// The level_idc the stream's SPS carries.
+    level_idc: u8,
     inner: Encoder,
     /// OpenH264 is initialised by the first encode; until then options are set by building a
     /// new encoder.
@@ -334,11 +333,11 @@ impl H264Encoder {
     /// An encoder for `settings`, or an error when they are out of range. OpenH264 checks
     /// the rest on the first [`encode`](Self::encode).
     pub fn new(settings: EncoderSettings) -> Result<Self, VideoCodecError> {
-        let level = settings.validate()?;
+        let (level_idc, level) = settings.validate()?;
         let inner = Self::make(&settings, level)?;
         Ok(H264Encoder {
             settings,
-            level,
+            level_idc,
             inner,
             started: false,
             since_idr: 0,
@@ -438,19 +437,24 @@ impl H264Encoder {
     }
 
     /// Change the target bit rate without a new encoder (a receiver's TMMBR/b=AS change).
+    /// Once encoding has started, a rate beyond the maximum of the stream's level (10 Mb/s
+    /// at level 3.0, 14 Mb/s at 3.1) is refused with [`VideoCodecError::InvalidBitrate`].
     pub fn set_bitrate(&mut self, bps: u32) -> Result<(), VideoCodecError> {
         let settings = EncoderSettings {
             bitrate_bps: bps,
             ..self.settings
         };
-        // A higher rate may need a higher level (its MaxBR); the SPS of a running stream keeps
-        // its level, so that is refused rather than silently breaking the level's promise.
-        let level = settings.validate()?;
+        let (level_idc, level) = settings.validate()?;
         if !self.started {
             self.inner = Self::make(&settings, level)?;
-            self.level = level;
+            self.level_idc = level_idc;
             self.settings = settings;
             return Ok(());
+        }
+        // A higher rate may need a higher level (its MaxBR); the SPS of a running stream keeps
+        // its level, so that is refused rather than silently breaking the level's promise.
+        if level_idc > self.level_idc {
+            return Err(VideoCodecError::InvalidBitrate(bps));
         }
         let bps_i32 = i32::try_from(bps).map_err(|_| VideoCodecError::InvalidBitrate(bps))?;
         let old = i32::try_from(self.settings.bitrate_bps).unwrap_or(i32::MAX);
