@@ -119,6 +119,42 @@ fn types(au: &[u8]) -> Vec<u8> {
         .collect()
 }
 
+/// max_num_ref_frames of a Baseline SPS (H.264 §7.3.2.1.1: profile, flags, level, then
+/// Exp-Golomb fields up to it).
+fn sps_max_num_ref_frames(sps: &[u8]) -> u32 {
+    // The RBSP: emulation prevention bytes (00 00 03) removed.
+    let mut rbsp = Vec::new();
+    for &b in &sps[4..] {
+        if b == 3 && rbsp.ends_with(&[0, 0]) {
+            continue;
+        }
+        rbsp.push(b);
+    }
+    let mut pos = 0;
+    let mut bit = || {
+        let b = (rbsp[pos / 8] >> (7 - pos % 8)) & 1;
+        pos += 1;
+        u32::from(b)
+    };
+    let mut ue = || {
+        let mut zeros = 0;
+        while bit() == 0 {
+            zeros += 1;
+        }
+        (0..zeros).fold(0, |v, _| (v << 1) | bit()) + (1 << zeros) - 1
+    };
+    let _sps_id = ue();
+    let _log2_max_frame_num = ue();
+    match ue() {
+        0 => {
+            let _log2_max_poc_lsb = ue();
+        }
+        2 => {} // output order is decoding order: no reordering, what OpenH264 writes
+        other => panic!("pic_order_cnt_type {other}"),
+    }
+    ue()
+}
+
 /// Timestamps of frame `i` at 30 fps, in ms.
 fn ms(i: usize) -> u64 {
     (i as u64 * 1000).div_ceil(30)
@@ -206,6 +242,7 @@ fn keyframes_and_the_sps() {
                 "constraint_set0 and set1: Constrained Baseline"
             );
             assert_eq!(sps[3], 30, "level 3.0 for 640×360 at 30 fps");
+            assert_eq!(sps_max_num_ref_frames(sps), 1, "one reference picture");
         } else {
             assert!(
                 t.iter().all(|&n| n == 1),
