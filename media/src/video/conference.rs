@@ -1,0 +1,820 @@
+//! One conference's video, as a sans-IO machine: RTP/RTCP bytes in, composed H.264 RTP out.
+//!
+//! # What it does
+//!
+//! - **Participants** join in order ([`VideoConference::join`]); every one of them is in the
+//!   picture, as video when it sends some, otherwise as a tile with its name (audio-only callers,
+//!   and video callers before their first decoded picture).
+//! - **Senders** ([`VideoConference::set_video`]): each video leg's RTP goes through its own
+//!   RFC 6184 depacketizer and H.264 decoder, once per access unit, whatever the number of
+//!   receivers ([`VideoConference::receive_rtp`]). The last decoded picture is kept. After a loss
+//!   or a decode error the leg waits for the next key frame (nothing is decoded from a broken
+//!   reference) and the sender is asked for one with RTCP PLI (or FIR when it only takes FIR),
+//!   repeated every [`VideoConfig::keyframe_request_interval`] while it lasts. A sender that
+//!   enters the main tile is asked too, so its picture is sharp at once.
+//! - **Outputs**: a receiver sees the output of its [`OutputKey`]: its resolution (720p or 360p,
+//!   from what it negotiated, [`Resolution::for_peer`]) and its role. In the voice-switched and
+//!   1+N layouts the current speaker's own view differs (it sees the previous speaker in the main
+//!   tile, never itself; before anyone spoke, the first to join is shown large and has this
+//!   view), so there are two roles; in the grids everyone sees the same picture
+//!   (self-view included). Each output is composed and encoded once per frame and the packets are
+//!   sent to each of its receivers with the receiver's own SSRC, sequence numbers and timestamp
+//!   offset. So the encoder count is at most 2 × 2 per conference, whatever the number of legs.
+//! - **Key frames out**: a receiver joining or moving to another output gets an IDR from it (its
+//!   decoder would otherwise start mid-GOP); a receiver's PLI/FIR gets one too, at most one per
+//!   [`VideoConfig::pli_answer_interval`] per output (the rest wait, not dropped); every output
+//!   also sends one every [`VideoConfig::keyframe_interval`] frames.
+//! - **Bit rate**: an output encodes at the smallest of its receivers' stated maxima (`b=TIAS`/
+//!   `b=AS`), capped by the resolution's default ([`Resolution::default_bitrate`]).
+//! - **Active speaker** from the audio talk detector ([`VideoConference::talking`]), with the
+//!   hold and minimum-talk rules of [`ActiveSpeaker`].
+//!
+//! [`VideoConference::tick`] runs at the frame rate on the caller's clock (30 fps by default);
+//! decoding happens as packets arrive, composing and encoding at the tick.
+
+use std::time::{Duration, Instant};
+
+use super::{
+    ActiveSpeaker, Compositor, EncoderSettings, Frame, H264Decoder, H264Encoder, Layout,
+    SpeakerConfig, Tile,
+};
+use crate::engine::{LegId, PacketKind};
+use crate::h264::{Depacketizer, Packetizer};
+use crate::ids::{Pt, SeqNo, Ssrc};
+use crate::rtcp::{self, RtcpPacket};
+use crate::rtp::{self, RtpHeader};
+
+/// The RTP clock of video (RFC 6184 §8.2.1).
+pub const VIDEO_CLOCK: u32 = 90_000;
+/// Largest RTP packet we build (header + payload), under a 1500-byte MTU with room for tunnels.
+const MAX_PACKET: usize = 1300;
+/// RTP header size as we write it (no CSRC, no extension).
+const RTP_HEADER: usize = 12;
+/// How long a sender's SSRC must be silent before packets of another SSRC replace it.
+const SSRC_SWITCH_SILENCE: Duration = Duration::from_millis(500);
+
+/// The two output sizes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Resolution {
+    /// 1280 × 720.
+    Hd720,
+    /// 640 × 360.
+    Sd360,
+}
+
+impl Resolution {
+    /// Width and height in pixels.
+    pub fn size(self) -> (usize, usize) {
+        match self {
+            Resolution::Hd720 => (1280, 720),
+            Resolution::Sd360 => (640, 360),
+        }
+    }
+
+    /// The bit rate an output of this size uses when no receiver asks for less.
+    pub fn default_bitrate(self) -> u32 {
+        match self {
+            Resolution::Hd720 => 1_500_000,
+            Resolution::Sd360 => 600_000,
+        }
+    }
+
+    /// 720p when the peer can decode 1280×720 at 30 fps (3600 macroblocks a frame, 108 000 a
+    /// second: level 3.1 or the equivalent `max-fs`/`max-mbps`) and does not ask for less than
+    /// 768 kbit/s; else 360p.
+    pub fn for_peer(max_frame_mbs: u32, max_mbs_per_second: u32, max_bitrate: Option<u32>) -> Self {
+        let fits = max_frame_mbs >= 3600 && max_mbs_per_second >= 108_000;
+        if fits && max_bitrate.is_none_or(|b| b >= 768_000) {
+            Resolution::Hd720
+        } else {
+            Resolution::Sd360
+        }
+    }
+
+    /// Its name in logs and metrics (`720p`, `360p`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Resolution::Hd720 => "720p",
+            Resolution::Sd360 => "360p",
+        }
+    }
+}
+
+/// Whose view an output shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Role {
+    /// Everyone but the current speaker (in the grids: everyone).
+    Audience,
+    /// The current speaker in the voice-switched and 1+N layouts: the previous speaker in the
+    /// main tile, and no self-view.
+    Speaker,
+}
+
+/// What an output is composed for: one encoder per distinct key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct OutputKey {
+    /// Picture size.
+    pub resolution: Resolution,
+    /// Whose view.
+    pub role: Role,
+}
+
+/// Settings of a conference's video.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct VideoConfig {
+    /// Frames composed per second (the caller ticks at this rate).
+    pub fps: u32,
+    /// Active-speaker rules.
+    pub speaker: SpeakerConfig,
+    /// Frames between periodic IDRs of an output.
+    pub keyframe_interval: u32,
+    /// Least time between two IDRs an output sends for receivers' PLI/FIR.
+    pub pli_answer_interval: Duration,
+    /// Time between repeated key-frame requests to a sender that still needs one.
+    pub keyframe_request_interval: Duration,
+}
+
+impl Default for VideoConfig {
+    fn default() -> Self {
+        VideoConfig {
+            fps: 30,
+            speaker: SpeakerConfig::default(),
+            keyframe_interval: 300,
+            pli_answer_interval: Duration::from_millis(500),
+            keyframe_request_interval: Duration::from_millis(500),
+        }
+    }
+}
+
+/// One leg's video, as negotiated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VideoLegConfig {
+    /// The H.264 payload type both ways.
+    pub payload_type: Pt,
+    /// Our SSRC towards this leg.
+    pub ssrc: Ssrc,
+    /// The size it receives.
+    pub resolution: Resolution,
+    /// The most it wants to receive, if it said (bit/s).
+    pub max_bitrate_bps: Option<u32>,
+    /// Whether we send it video (its direction lets us, and it gave an address).
+    pub send: bool,
+    /// Whether it understands RTCP PLI (`a=rtcp-fb … nack pli`); FIR is used otherwise when
+    /// `fir` is set, else PLI anyway (most phones take it without saying so).
+    pub pli: bool,
+    /// Whether it understands RTCP FIR (`a=rtcp-fb … ccm fir`).
+    pub fir: bool,
+    /// Seed for the random start of its sequence numbers and timestamps.
+    pub seed: u64,
+}
+
+/// Counters of one conference's video.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct VideoStats {
+    /// RTP packets taken.
+    pub packets_in: u64,
+    /// RTP packets dropped: unparsable, wrong payload type, or from a leg without video.
+    pub packets_dropped: u64,
+    /// Payloads the depacketizer refused.
+    pub packets_refused: u64,
+    /// Pictures decoded.
+    pub frames_decoded: u64,
+    /// Access units the decoder refused.
+    pub decode_errors: u64,
+    /// Access units skipped while waiting for a key frame.
+    pub frames_skipped: u64,
+    /// Pictures encoded (one per output per tick).
+    pub frames_encoded: u64,
+    /// IDR frames encoded.
+    pub keyframes_encoded: u64,
+    /// Encoder failures.
+    pub encode_errors: u64,
+    /// RTP packets sent.
+    pub packets_out: u64,
+    /// PLI/FIR received from receivers.
+    pub keyframe_requests_in: u64,
+    /// PLI/FIR sent to senders.
+    pub keyframe_requests_out: u64,
+}
+
+/// Failure to set up a leg's video.
+#[derive(Debug, thiserror::Error)]
+pub enum VideoError {
+    /// The leg has not joined.
+    #[error("unknown participant")]
+    UnknownLeg,
+    /// The H.264 decoder could not be created.
+    #[error("decoder: {0}")]
+    Codec(#[from] super::VideoCodecError),
+}
+
+/// A sender's receiving side.
+struct Receiving {
+    depacketizer: Depacketizer,
+    decoder: H264Decoder,
+    picture: Frame,
+    has_picture: bool,
+    /// After a loss or decode error: decode nothing until a complete key frame.
+    waiting_for_key: bool,
+    /// The SSRC it sends with, once seen, and when its last packet came.
+    remote_ssrc: Option<Ssrc>,
+    last_packet: Option<Instant>,
+    last_request: Option<Instant>,
+    request_now: bool,
+    fir_seq: u8,
+}
+
+/// A receiver's sending side.
+struct Sending {
+    next_seq: SeqNo,
+    ts_offset: u32,
+    output: Option<OutputKey>,
+}
+
+struct VideoLeg {
+    config: VideoLegConfig,
+    rx: Receiving,
+    tx: Sending,
+}
+
+struct Member {
+    id: LegId,
+    name: String,
+    video: Option<VideoLeg>,
+}
+
+struct Output {
+    key: OutputKey,
+    frame: Frame,
+    encoder: H264Encoder,
+    packetizer: Packetizer,
+    bitrate: u32,
+    frames: u64,
+    idr_wanted: bool,
+    last_requested_idr: Option<Instant>,
+}
+
+/// One conference's video.
+pub struct VideoConference {
+    config: VideoConfig,
+    layout: Layout,
+    speaker: ActiveSpeaker<LegId>,
+    members: Vec<Member>,
+    outputs: Vec<Output>,
+    compositor: Compositor,
+    epoch: Instant,
+    slots: Vec<LegId>,
+    packet: Vec<u8>,
+    payload: Vec<u8>,
+    stats: VideoStats,
+}
+
+impl VideoConference {
+    /// A conference with no one in it yet; `now` starts its RTP clock.
+    pub fn new(config: VideoConfig, layout: Layout, now: Instant) -> Self {
+        VideoConference {
+            config,
+            layout,
+            speaker: ActiveSpeaker::new(config.speaker),
+            members: Vec::new(),
+            outputs: Vec::new(),
+            compositor: Compositor::new(),
+            epoch: now,
+            slots: Vec::with_capacity(16),
+            packet: vec![0; MAX_PACKET],
+            payload: vec![0; MAX_PACKET - RTP_HEADER],
+            stats: VideoStats::default(),
+        }
+    }
+
+    /// The layout in use.
+    pub fn layout(&self) -> Layout {
+        self.layout
+    }
+
+    /// Change the layout (a conference setting; receivers get an IDR of the new picture).
+    pub fn set_layout(&mut self, layout: Layout) {
+        if layout != self.layout {
+            self.layout = layout;
+            for output in &mut self.outputs {
+                output.idr_wanted = true;
+            }
+        }
+    }
+
+    /// The next layout in the cycle (a participant's DTMF key); returns it.
+    pub fn cycle_layout(&mut self) -> Layout {
+        self.set_layout(self.layout.next());
+        self.layout
+    }
+
+    /// Counters.
+    pub fn stats(&self) -> VideoStats {
+        self.stats
+    }
+
+    /// The keys of the outputs being encoded, in order (for tests and metrics).
+    pub fn output_keys(&self) -> Vec<OutputKey> {
+        self.outputs.iter().map(|o| o.key).collect()
+    }
+
+    /// Who has the floor.
+    pub fn speaker(&self) -> Option<LegId> {
+        self.speaker.current()
+    }
+
+    /// Participants in the conference.
+    pub fn len(&self) -> usize {
+        self.members.len()
+    }
+
+    /// Whether no one is in it.
+    pub fn is_empty(&self) -> bool {
+        self.members.is_empty()
+    }
+
+    /// A participant joins (audio-only until [`set_video`](Self::set_video)); `name` labels its
+    /// tile. Joining twice only renames.
+    pub fn join(&mut self, id: LegId, name: &str) {
+        if let Some(m) = self.members.iter_mut().find(|m| m.id == id) {
+            m.name = name.to_owned();
+            return;
+        }
+        self.members.push(Member {
+            id,
+            name: name.to_owned(),
+            video: None,
+        });
+        self.speaker.join(id);
+    }
+
+    /// A participant leaves.
+    pub fn leave(&mut self, id: LegId) {
+        self.members.retain(|m| m.id != id);
+        self.speaker.leave(id);
+    }
+
+    /// Give a participant video (or change it after a re-INVITE: the decoder state is kept when
+    /// the payload type is the same).
+    pub fn set_video(&mut self, id: LegId, config: VideoLegConfig) -> Result<(), VideoError> {
+        let member = self
+            .members
+            .iter_mut()
+            .find(|m| m.id == id)
+            .ok_or(VideoError::UnknownLeg)?;
+        if let Some(video) = &mut member.video {
+            if video.config.payload_type == config.payload_type {
+                video.config = config;
+                return Ok(());
+            }
+        }
+        let r = crate::rand::splitmix64(config.seed ^ u64::from(config.ssrc.0));
+        member.video = Some(VideoLeg {
+            rx: Receiving {
+                depacketizer: Depacketizer::new(),
+                decoder: H264Decoder::new()?,
+                picture: Frame::new(2, 2),
+                has_picture: false,
+                waiting_for_key: true,
+                remote_ssrc: None,
+                last_packet: None,
+                last_request: None,
+                request_now: false,
+                fir_seq: 0,
+            },
+            tx: Sending {
+                next_seq: SeqNo(r as u16),
+                ts_offset: (r >> 32) as u32,
+                output: None,
+            },
+            config,
+        });
+        Ok(())
+    }
+
+    /// A participant's video stops (re-INVITE without video); it becomes a name tile.
+    pub fn clear_video(&mut self, id: LegId) {
+        if let Some(m) = self.members.iter_mut().find(|m| m.id == id) {
+            m.video = None;
+        }
+    }
+
+    /// Talk-detector events from the audio engine.
+    pub fn talking(&mut self, id: LegId, talking: bool, now: Instant) {
+        self.speaker.talking(id, talking, now);
+    }
+
+    /// An RTP datagram from a leg's video port. Returns whether it was taken.
+    pub fn receive_rtp(&mut self, id: LegId, data: &[u8], now: Instant) -> bool {
+        let Some(video) = self
+            .members
+            .iter_mut()
+            .find(|m| m.id == id)
+            .and_then(|m| m.video.as_mut())
+        else {
+            self.stats.packets_dropped += 1;
+            return false;
+        };
+        let Ok(packet) = rtp::parse(data) else {
+            self.stats.packets_dropped += 1;
+            return false;
+        };
+        if packet.header.pt != video.config.payload_type {
+            self.stats.packets_dropped += 1;
+            return false;
+        }
+        let rx = &mut video.rx;
+        if rx.remote_ssrc != Some(packet.header.ssrc) {
+            // Another source. A phone that restarts its stream changes SSRC and then sends only
+            // that one; a stray or spoofed packet must not reset a live stream. So the new SSRC
+            // is taken only once the current one has been silent for a while.
+            let silent = rx
+                .last_packet
+                .is_none_or(|t| now.saturating_duration_since(t) >= SSRC_SWITCH_SILENCE);
+            if !silent {
+                self.stats.packets_dropped += 1;
+                return false;
+            }
+            if rx.remote_ssrc.is_some() {
+                rx.depacketizer = Depacketizer::new();
+                rx.waiting_for_key = true;
+            }
+            rx.remote_ssrc = Some(packet.header.ssrc);
+        }
+        rx.last_packet = Some(now);
+        self.stats.packets_in += 1;
+        let h = packet.header;
+        if rx
+            .depacketizer
+            .push(h.seq, h.timestamp, h.marker, packet.payload)
+            .is_err()
+        {
+            self.stats.packets_refused += 1;
+        }
+        while let Some(au) = rx.depacketizer.poll_frame() {
+            if !au.complete {
+                rx.waiting_for_key = true;
+            } else if au.is_keyframe {
+                rx.waiting_for_key = false;
+            }
+            if rx.waiting_for_key {
+                self.stats.frames_skipped += 1;
+            } else {
+                match rx.decoder.decode(&au.data) {
+                    Ok(Some(picture)) => {
+                        rx.picture.clone_from(picture);
+                        rx.has_picture = true;
+                        self.stats.frames_decoded += 1;
+                    }
+                    Ok(None) => {}
+                    Err(_) => {
+                        self.stats.decode_errors += 1;
+                        rx.waiting_for_key = true;
+                    }
+                }
+            }
+            rx.depacketizer.recycle(au);
+        }
+        if rx.depacketizer.poll_keyframe_request().is_some() || rx.waiting_for_key {
+            rx.request_now = true;
+        }
+        true
+    }
+
+    /// An RTCP datagram from a leg's video RTCP port: PLI and FIR ask us for a key frame.
+    pub fn receive_rtcp(&mut self, id: LegId, data: &[u8]) {
+        let Some(output) = self
+            .members
+            .iter()
+            .find(|m| m.id == id)
+            .and_then(|m| m.video.as_ref())
+            .and_then(|v| v.tx.output)
+        else {
+            return;
+        };
+        let asks = rtcp::parse(data)
+            .map_while(Result::ok)
+            .any(|p| matches!(p, RtcpPacket::Pli { .. } | RtcpPacket::Fir { .. }));
+        if asks {
+            self.stats.keyframe_requests_in += 1;
+            if let Some(o) = self.outputs.iter_mut().find(|o| o.key == output) {
+                // Answered at the next tick, or when the last answer is old enough.
+                o.idr_wanted = true;
+            }
+        }
+    }
+
+    /// Compose, encode and send one frame for every output; ask senders for key frames. `send`
+    /// gets each datagram with the leg and whether it goes to the RTP or the RTCP port.
+    pub fn tick(&mut self, now: Instant, mut send: impl FnMut(LegId, PacketKind, &[u8])) {
+        let before = self.main_tile_sources();
+        self.speaker.update(now);
+        let after = self.main_tile_sources();
+        // A sender entering the main tile is asked for a key frame: its picture is about to be
+        // seen large, and a fresh IDR makes it sharp at once.
+        for id in after.into_iter().flatten() {
+            if !before.contains(&Some(id)) {
+                if let Some(v) = self.video_mut(id) {
+                    v.rx.request_now = true;
+                }
+            }
+        }
+        self.request_keyframes(now, &mut send);
+        self.assign_outputs();
+        let timestamp = self.rtp_time(now);
+        let ms = now.saturating_duration_since(self.epoch).as_millis() as u64;
+        for i in 0..self.outputs.len() {
+            self.encode_output(i, now, ms, timestamp, &mut send);
+        }
+    }
+
+    /// The legs shown in the main tile of each role's view (voice-switched and 1+N).
+    fn main_tile_sources(&self) -> [Option<LegId>; 2] {
+        match self.layout {
+            Layout::VoiceSwitched | Layout::OnePlusN => {
+                [self.main_for(Role::Audience), self.main_for(Role::Speaker)]
+            }
+            _ => [None, None],
+        }
+    }
+
+    fn video_mut(&mut self, id: LegId) -> Option<&mut VideoLeg> {
+        self.members
+            .iter_mut()
+            .find(|m| m.id == id)
+            .and_then(|m| m.video.as_mut())
+    }
+
+    fn rtp_time(&self, now: Instant) -> u32 {
+        let elapsed = now.saturating_duration_since(self.epoch);
+        (elapsed.as_micros() * u128::from(VIDEO_CLOCK) / 1_000_000) as u32
+    }
+
+    /// PLI (or FIR) to every sender that needs a key frame, paced.
+    fn request_keyframes(&mut self, now: Instant, send: &mut impl FnMut(LegId, PacketKind, &[u8])) {
+        let interval = self.config.keyframe_request_interval;
+        for m in &mut self.members {
+            let Some(v) = &mut m.video else { continue };
+            let rx = &mut v.rx;
+            let due = rx
+                .last_request
+                .is_none_or(|t| now.saturating_duration_since(t) >= interval);
+            if !(rx.request_now && due) {
+                continue;
+            }
+            let Some(media) = rx.remote_ssrc else {
+                continue;
+            };
+            let written = if v.config.fir && !v.config.pli {
+                rx.fir_seq = rx.fir_seq.wrapping_add(1);
+                rtcp::write_fir(&mut self.packet, v.config.ssrc, media, rx.fir_seq)
+            } else {
+                rtcp::write_pli(&mut self.packet, v.config.ssrc, media)
+            };
+            if let Ok(len) = written {
+                send(m.id, PacketKind::Rtcp, &self.packet[..len]);
+                self.stats.keyframe_requests_out += 1;
+            }
+            rx.last_request = Some(now);
+            rx.request_now = rx.waiting_for_key;
+        }
+    }
+
+    /// Which output each receiver sees; outputs appear and go with their receivers. A receiver
+    /// that changes output gets an IDR from its new one.
+    fn assign_outputs(&mut self) {
+        // Whoever everyone sees large (the speaker, or before anyone spoke the first to join)
+        // sees someone else large.
+        let speaker = self.main_for(Role::Audience);
+        let two_roles = matches!(self.layout, Layout::VoiceSwitched | Layout::OnePlusN);
+        let mut wanted: Vec<(OutputKey, Option<u32>)> = Vec::new();
+        for m in &mut self.members {
+            let Some(v) = &mut m.video else { continue };
+            if !v.config.send {
+                v.tx.output = None;
+                continue;
+            }
+            let role = if two_roles && speaker == Some(m.id) {
+                Role::Speaker
+            } else {
+                Role::Audience
+            };
+            let key = OutputKey {
+                resolution: v.config.resolution,
+                role,
+            };
+            if v.tx.output != Some(key) {
+                v.tx.output = Some(key);
+                if let Some(o) = self.outputs.iter_mut().find(|o| o.key == key) {
+                    o.idr_wanted = true;
+                }
+            }
+            match wanted.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, cap)) => *cap = min_cap(*cap, v.config.max_bitrate_bps),
+                None => wanted.push((key, v.config.max_bitrate_bps)),
+            }
+        }
+        self.outputs
+            .retain(|o| wanted.iter().any(|(k, _)| *k == o.key));
+        for (key, cap) in wanted {
+            let bitrate = cap.map_or(key.resolution.default_bitrate(), |c| {
+                c.clamp(64_000, key.resolution.default_bitrate())
+            });
+            match self.outputs.iter_mut().find(|o| o.key == key) {
+                Some(o) => {
+                    if o.bitrate != bitrate && o.encoder.set_bitrate(bitrate).is_ok() {
+                        o.bitrate = bitrate;
+                    }
+                }
+                None => match self.new_output(key, bitrate) {
+                    Some(o) => self.outputs.push(o),
+                    None => self.stats.encode_errors += 1,
+                },
+            }
+        }
+        self.outputs.sort_by_key(|o| o.key);
+    }
+
+    fn new_output(&self, key: OutputKey, bitrate: u32) -> Option<Output> {
+        let (width, height) = key.resolution.size();
+        let encoder = H264Encoder::new(EncoderSettings {
+            width,
+            height,
+            fps: self.config.fps as f32,
+            bitrate_bps: bitrate,
+            keyframe_interval: self.config.keyframe_interval,
+            max_nal_bytes: Some(MAX_PACKET - RTP_HEADER),
+        })
+        .ok()?;
+        Some(Output {
+            key,
+            frame: Frame::new(width, height),
+            encoder,
+            packetizer: Packetizer::new(MAX_PACKET - RTP_HEADER).ok()?,
+            bitrate,
+            frames: 0,
+            idr_wanted: false,
+            last_requested_idr: None,
+        })
+    }
+
+    /// Who fills the main tile of a role's view: the current speaker for the audience, the
+    /// previous one for the speaker; before anyone spoke, the first participant in join order,
+    /// who then has the speaker's view and sees the second.
+    fn main_for(&self, role: Role) -> Option<LegId> {
+        let present = |id: &LegId| self.members.iter().any(|m| m.id == *id);
+        match role {
+            Role::Audience => self
+                .speaker
+                .current()
+                .filter(present)
+                .or_else(|| self.members.first().map(|m| m.id)),
+            Role::Speaker => {
+                let me = self.main_for(Role::Audience);
+                self.speaker
+                    .previous()
+                    .filter(|id| present(id) && Some(*id) != me)
+                    .or_else(|| self.members.iter().map(|m| m.id).find(|id| Some(*id) != me))
+                    // Alone: its own picture rather than nothing.
+                    .or(me)
+            }
+        }
+    }
+
+    /// Fill `self.slots` with the legs of each tile of `role`'s view, main tile first; returns
+    /// the slot to highlight (the current speaker, in the grids).
+    fn arrange(&mut self, role: Role) -> Option<usize> {
+        self.slots.clear();
+        let capacity = self.layout.capacity();
+        let me = match role {
+            Role::Speaker => self.main_for(Role::Audience),
+            Role::Audience => None,
+        };
+        match self.layout {
+            Layout::VoiceSwitched | Layout::OnePlusN => {
+                let main = self.main_for(role)?;
+                self.slots.push(main);
+                for id in self.speaker.recent() {
+                    if self.slots.len() >= capacity {
+                        break;
+                    }
+                    if *id != main && Some(*id) != me && self.members.iter().any(|m| m.id == *id) {
+                        self.slots.push(*id);
+                    }
+                }
+                None
+            }
+            Layout::Grid2x2 | Layout::Grid3x3 => {
+                // Stable places in join order; with more participants than tiles, the most
+                // recent speakers are shown (still in join order).
+                let crowded = self.members.len() > capacity;
+                for m in &self.members {
+                    let shown = || {
+                        self.speaker
+                            .recent()
+                            .iter()
+                            .take(capacity)
+                            .any(|id| *id == m.id)
+                    };
+                    if !crowded || shown() {
+                        self.slots.push(m.id);
+                    }
+                }
+                let current = self.speaker.current()?;
+                self.slots.iter().position(|id| *id == current)
+            }
+        }
+    }
+
+    fn encode_output(
+        &mut self,
+        index: usize,
+        now: Instant,
+        ms: u64,
+        timestamp: u32,
+        send: &mut impl FnMut(LegId, PacketKind, &[u8]),
+    ) {
+        let role = self.outputs[index].key.role;
+        let highlight = self.arrange(role);
+        {
+            let members = &self.members;
+            let tiles: [Tile<'_>; 9] = std::array::from_fn(|i| match self.slots.get(i) {
+                None => Tile::Empty,
+                Some(id) => match members.iter().find(|m| m.id == *id) {
+                    None => Tile::Empty,
+                    Some(m) => match &m.video {
+                        Some(v) if v.rx.has_picture => Tile::Video(&v.rx.picture),
+                        _ => Tile::AudioOnly { name: &m.name },
+                    },
+                },
+            });
+            let count = self.slots.len().min(tiles.len());
+            let output = &mut self.outputs[index];
+            self.compositor
+                .compose(self.layout, &tiles[..count], highlight, &mut output.frame);
+        }
+        let interval = self.config.pli_answer_interval;
+        let output = &mut self.outputs[index];
+        if output.idr_wanted
+            && output
+                .last_requested_idr
+                .is_none_or(|t| now.saturating_duration_since(t) >= interval)
+        {
+            output.encoder.request_keyframe();
+            output.idr_wanted = false;
+            output.last_requested_idr = Some(now);
+        }
+        let encoded = match output.encoder.encode(&output.frame, ms) {
+            Ok(e) => e,
+            Err(_) => {
+                self.stats.encode_errors += 1;
+                return;
+            }
+        };
+        output.frames += 1;
+        self.stats.frames_encoded += 1;
+        if encoded.annexb.is_empty() {
+            return;
+        }
+        if encoded.keyframe {
+            self.stats.keyframes_encoded += 1;
+        }
+        if output
+            .packetizer
+            .push_annexb(timestamp, encoded.annexb)
+            .is_err()
+        {
+            self.stats.encode_errors += 1;
+            return;
+        }
+        let key = output.key;
+        while let Ok(Some(payload)) = output.packetizer.poll_payload(&mut self.payload) {
+            let body = &self.payload[..payload.len];
+            for m in &mut self.members {
+                let Some(v) = &mut m.video else { continue };
+                if v.tx.output != Some(key) {
+                    continue;
+                }
+                let header = RtpHeader {
+                    pt: v.config.payload_type,
+                    marker: payload.marker,
+                    seq: v.tx.next_seq,
+                    timestamp: payload.timestamp.wrapping_add(v.tx.ts_offset),
+                    ssrc: v.config.ssrc,
+                };
+                if let Ok(len) = rtp::write(&mut self.packet, &header, body) {
+                    v.tx.next_seq = v.tx.next_seq.next();
+                    send(m.id, PacketKind::Rtp, &self.packet[..len]);
+                    self.stats.packets_out += 1;
+                }
+            }
+        }
+    }
+}
+
+fn min_cap(a: Option<u32>, b: Option<u32>) -> Option<u32> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
