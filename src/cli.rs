@@ -67,6 +67,9 @@ struct ServeArgs {
     /// Mixer threads [default: one per core].
     #[arg(long, env = "PONT_MIXER_THREADS")]
     mixer_threads: Option<usize>,
+    /// Video threads (decode, compose, encode) [default: one per core].
+    #[arg(long, env = "PONT_VIDEO_THREADS")]
+    video_threads: Option<usize>,
     /// Opus encoder complexity, 0 (cheapest) to 10 (best) [default: 5].
     #[arg(long, env = "PONT_OPUS_COMPLEXITY", value_parser = clap::value_parser!(u8).range(0..=10))]
     opus_complexity: Option<u8>,
@@ -138,6 +141,12 @@ struct AddArgs {
     /// Most participants at once.
     #[arg(long, default_value_t = 20)]
     capacity: i64,
+    /// An audio+video conference (the bridge composes video for its participants).
+    #[arg(long)]
+    video: bool,
+    /// Video layout: voice-switched, 1+n, 2x2 or 3x3 [default: 1+n]; implies --video.
+    #[arg(long, value_name = "NAME")]
+    layout: Option<String>,
 }
 
 /// Entry point used by `main`.
@@ -274,6 +283,14 @@ fn resolve(args: ServeArgs, file: FileConfig, db: String) -> Result<Config, conf
             .or(file.opus_complexity)
             .unwrap_or(media::opus::DEFAULT_COMPLEXITY)
             .min(10),
+        video_threads: args
+            .video_threads
+            .or(file.video_threads)
+            .unwrap_or_else(|| {
+                std::thread::available_parallelism()
+                    .map(|n| n.get())
+                    .unwrap_or(1)
+            }),
         mixer_threads: args
             .mixer_threads
             .or(file.mixer_threads)
@@ -337,6 +354,12 @@ async fn conference(cmd: ConferenceCmd, db: &str) -> anyhow::Result<()> {
                         starts_at,
                         duration_minutes: a.duration,
                         capacity: a.capacity,
+                        kind: if a.video || a.layout.is_some() {
+                            "video".into()
+                        } else {
+                            "audio".into()
+                        },
+                        layout: a.layout.clone().unwrap_or_default(),
                     },
                     unix_now(),
                 )
@@ -347,6 +370,14 @@ async fn conference(cmd: ConferenceCmd, db: &str) -> anyhow::Result<()> {
             println!("  start       {}", format_time(c.starts_at));
             println!("  end         {}", format_time(c.ends_at));
             println!("  capacity    {}", c.capacity);
+            if c.kind == "video" {
+                let layout = if c.layout.is_empty() {
+                    "1+n (default)"
+                } else {
+                    &c.layout
+                };
+                println!("  video       {layout}");
+            }
         }
         ConferenceCmd::List => {
             let all = store.list_conferences().await?;

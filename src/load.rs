@@ -379,6 +379,8 @@ async fn book(db: &str, conferences: usize, args: &LoadArgs) -> Result<(), LoadE
                     starts_at: now - 60,
                     duration_minutes: minutes,
                     capacity: args.size as i64,
+                    kind: "audio".into(),
+                    layout: String::new(),
                 },
                 now,
             )

@@ -91,6 +91,8 @@ pub struct Conference {
     pub kind: String,
     /// Prompt language (`fr`/`en`) chosen at booking; empty = the language of the caller's route.
     pub language: String,
+    /// Video layout name (`voice-switched`, `1+n`, `2x2`, `3x3`); empty = the bridge's default.
+    pub layout: String,
 }
 
 /// A new conference to store.
@@ -108,6 +110,10 @@ pub struct NewConference {
     pub duration_minutes: i64,
     /// Most participants at once.
     pub capacity: i64,
+    /// `audio` or `video`.
+    pub kind: String,
+    /// Video layout name; empty = the bridge's default.
+    pub layout: String,
 }
 
 /// The store handle (cheap to clone).
@@ -209,6 +215,14 @@ impl Store {
         if !(1..=1000).contains(&new.capacity) {
             return Err(StoreError::Invalid("the capacity must be 1 to 1000"));
         }
+        if new.kind != "audio" && new.kind != "video" {
+            return Err(StoreError::Invalid("the type must be audio or video"));
+        }
+        if !new.layout.is_empty() && media::video::Layout::from_name(&new.layout).is_none() {
+            return Err(StoreError::Invalid(
+                "the layout must be voice-switched, 1+n, 2x2 or 3x3",
+            ));
+        }
         let conf = Conference {
             id: new_id(),
             number: new.number.clone(),
@@ -217,8 +231,9 @@ impl Store {
             starts_at: new.starts_at,
             ends_at: new.starts_at + new.duration_minutes * 60,
             capacity: new.capacity,
-            kind: "audio".into(),
+            kind: new.kind.clone(),
             language: String::new(),
+            layout: new.layout.clone(),
         };
         let mut tx = self.pool.begin().await?;
         insert_conference(&mut tx, &conf, None, now).await?;
@@ -314,7 +329,7 @@ impl Store {
 
 /// The columns `row_to_conference` reads, in its order.
 const COLUMNS: &str =
-    "id, number, title, access_code, starts_at, ends_at, capacity, kind, language";
+    "id, number, title, access_code, starts_at, ends_at, capacity, kind, language, layout";
 
 fn row_to_conference(row: &sqlx::any::AnyRow) -> Result<Conference, StoreError> {
     Ok(Conference {
@@ -327,6 +342,7 @@ fn row_to_conference(row: &sqlx::any::AnyRow) -> Result<Conference, StoreError> 
         capacity: row.try_get(6)?,
         kind: row.try_get(7)?,
         language: row.try_get(8)?,
+        layout: row.try_get(9)?,
     })
 }
 
@@ -339,7 +355,8 @@ async fn insert_conference(
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO conferences (id, number, title, access_code, starts_at, ends_at, capacity, \
-         created_at, booking_id, kind, language) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+         created_at, booking_id, kind, language, layout) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
     )
     .bind(&conf.id)
     .bind(&conf.number)
@@ -352,6 +369,7 @@ async fn insert_conference(
     .bind(booking_id.map(str::to_string))
     .bind(&conf.kind)
     .bind(&conf.language)
+    .bind(&conf.layout)
     .execute(conn)
     .await?;
     Ok(())
@@ -394,6 +412,8 @@ mod tests {
             starts_at: start,
             duration_minutes: 60,
             capacity: 20,
+            kind: "audio".into(),
+            layout: String::new(),
         }
     }
 

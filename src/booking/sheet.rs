@@ -312,6 +312,7 @@ pub(crate) mod tests {
                 capacity: 10,
                 kind: "video".into(),
                 language: "fr".into(),
+                layout: String::new(),
             })
             .collect();
         Booking {

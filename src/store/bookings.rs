@@ -629,6 +629,7 @@ async fn insert_occurrences(
             capacity: booking.capacity,
             kind: booking.kind.clone(),
             language: booking.language.clone(),
+            layout: String::new(),
         };
         insert_conference(conn, &conf, Some(&booking.id), now).await?;
         // Occurrences of one booking may round into a shared slot (back to back, or within
@@ -720,7 +721,7 @@ async fn load(conn: &mut AnyConnection, filter: Filter<'_>) -> Result<Vec<Bookin
          (SELECT id FROM bookings WHERE {condition}) ORDER BY starts_at, id"
     );
     for row in bound(&sql, &value).fetch_all(&mut *conn).await? {
-        let booking_id: String = row.try_get(9)?;
+        let booking_id: String = row.try_get(10)?;
         if let Some(&i) = index.get(&booking_id) {
             bookings[i].occurrences.push(row_to_conference(&row)?);
         }

@@ -252,6 +252,8 @@ async fn overlap_rules_for_one_number() {
             starts_at: T + 1800,
             duration_minutes: 30,
             capacity: 5,
+            kind: "audio".into(),
+            layout: String::new(),
         };
         assert!(matches!(
             store.add_conference(&cli, T).await,
