@@ -11,9 +11,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use dialplan::{Action, DigitMerger, DigitSource, Entry, FailureOutcome, Ivr, LookupResult, Route};
-use media::{AudioCodec, LegConfig, LegId};
+use media::video::{Layout, Resolution, VideoLegConfig};
+use media::{AudioCodec, LegConfig, LegId, Pt, Ssrc};
 use sip::sdp::{
-    self, CodecSpec, Direction, LocalMedia, NegotiatedAudio, SdpError, SessionDescription,
+    self, CodecSpec, Direction, LocalMedia, LocalVideo, NegotiatedAudio, NegotiatedVideo, SdpError,
+    SessionDescription,
 };
 use sip::Event;
 use tokio::sync::mpsc;
@@ -24,6 +26,7 @@ use crate::ports::PortPair;
 use crate::sip_driver::{CallCmd, CallControl, IncomingCall};
 use crate::store::NumberStatus;
 use crate::unix_now;
+use crate::video::{VideoHandle, VideoIo};
 use crate::App;
 
 /// Leg ids are unique in the process (they name legs in every engine).
@@ -72,6 +75,33 @@ fn leg_config(n: &NegotiatedAudio, ssrc: u32) -> Option<LegConfig> {
     })
 }
 
+/// The highest H.264 level we take and send: 3.1 (1280×720 at 30 fps).
+const VIDEO_MAX_LEVEL: u8 = 0x1f;
+/// What we ask video callers to send us at most (b=TIAS): enough for a sharp 720p30 picture.
+const VIDEO_MAX_RECV_BPS: u32 = 2_000_000;
+/// The layout of a video conference booked without one.
+pub const DEFAULT_LAYOUT: Layout = Layout::OnePlusN;
+/// The DTMF key a participant presses to cycle the conference's layout.
+pub const LAYOUT_KEY: char = '*';
+
+/// The video thread's settings for a negotiated video stream.
+fn video_leg_config(n: &NegotiatedVideo, ssrc: u32) -> VideoLegConfig {
+    VideoLegConfig {
+        payload_type: Pt(n.payload_type),
+        ssrc: Ssrc(ssrc),
+        resolution: Resolution::for_peer(
+            n.max_frame_macroblocks(),
+            n.max_macroblocks_per_second(),
+            n.max_recv_bitrate_bps,
+        ),
+        max_bitrate_bps: n.max_recv_bitrate_bps,
+        send: n.remote_rtp.is_some() && sends(n.direction),
+        pli: n.feedback.pli,
+        fir: n.feedback.fir,
+        seed: rand::random(),
+    }
+}
+
 /// Whether the bridge sends media in this direction.
 fn sends(direction: Direction) -> bool {
     matches!(direction, Direction::SendRecv | Direction::SendOnly)
@@ -114,6 +144,14 @@ struct Media {
     _ports: PortPair,
 }
 
+/// A leg's video: negotiated at the INVITE, sent to the video thread when the caller joins a
+/// video conference.
+struct Video {
+    ports: PortPair,
+    negotiated: Option<NegotiatedVideo>,
+    ssrc: u32,
+}
+
 /// The shortest time a code check takes, found or not, so its timing tells nothing.
 const CODE_CHECK_FLOOR: Duration = Duration::from_millis(300);
 /// A press of one key reported by two sources within this window is one press.
@@ -130,6 +168,14 @@ struct Call {
     /// language takes over once the conference is known.
     language_from_route: bool,
     media: Option<Media>,
+    /// Video ports and what was negotiated on them, when the caller offered video.
+    video: Option<Video>,
+    /// The conference's layout, when the caller's conference (known after the code) has video.
+    conference_video: Option<Layout>,
+    /// In the conference's video, as a picture or a name tile (dropping it leaves).
+    video_handle: Option<VideoHandle>,
+    /// The caller's name for its tile (From display name, else user part).
+    name: String,
     /// The seat reserved by an accepted code (the caller is in the conference once `joined`).
     seat: Option<Seat>,
     joined: bool,
@@ -189,6 +235,12 @@ pub async fn run(app: Arc<App>, incoming: IncomingCall, ctl: CallControl) {
     let Some(ports) = app.ports.allocate() else {
         return reject(&ctl, 503, "no RTP port free");
     };
+    // Video ports only for a caller that offers video and may reach a video conference.
+    let video_ports = if video_possible(&app, &entry, incoming.offer.as_deref()).await {
+        app.ports.allocate()
+    } else {
+        None
+    };
     let local = LocalMedia {
         address: local_ip_toward(&app, incoming.source),
         audio_port: ports.port,
@@ -197,7 +249,11 @@ pub async fn run(app: Arc<App>, incoming: IncomingCall, ctl: CallControl) {
         comfort_noise: true,
         session_id: u64::from(rand::random::<u32>()),
         session_version: 1,
-        video: None,
+        video: video_ports.as_ref().map(|p| LocalVideo {
+            port: p.port,
+            max_level_idc: VIDEO_MAX_LEVEL,
+            max_recv_bitrate_bps: VIDEO_MAX_RECV_BPS,
+        }),
     };
     let (events_tx, media_events) = mpsc::unbounded_channel();
     let mut call = Call {
@@ -208,6 +264,14 @@ pub async fn run(app: Arc<App>, incoming: IncomingCall, ctl: CallControl) {
         language,
         language_from_route,
         media: None,
+        video: video_ports.map(|ports| Video {
+            ports,
+            negotiated: None,
+            ssrc: rand::random(),
+        }),
+        conference_video: None,
+        video_handle: None,
+        name: caller_name(&incoming.from),
         seat: None,
         joined: false,
         ivr: None,
@@ -227,10 +291,11 @@ pub async fn run(app: Arc<App>, incoming: IncomingCall, ctl: CallControl) {
     // With an offer: answer now. Without: offer in the 200, read the answer from the ACK.
     match &incoming.offer {
         Some(body) => match negotiate_offer(body, &call.local) {
-            Ok((answer, n)) => {
+            Ok((answer, n, v)) => {
                 if !call.start_media(ports, &n) {
                     return reject(&call.ctl, 500, "cannot set up media");
                 }
+                call.set_video(v);
                 call.current = Some(n);
                 call.ctl.send(CallCmd::Accept(answer.to_bytes()));
             }
@@ -280,9 +345,12 @@ impl Call {
                         .as_deref()
                         .ok_or(SdpError::NoAudio)
                         .and_then(SessionDescription::parse)
-                        .and_then(|a| sdp::negotiate_answer(&offer, &a));
+                        .and_then(|a| sdp::negotiate_answer_av(&offer, &a));
                     match n {
-                        Ok(n) if self.start_media(ports, &n) => self.current = Some(n),
+                        Ok((n, v)) if self.start_media(ports, &n) => {
+                            self.set_video(v);
+                            self.current = Some(n);
+                        }
                         _ => {
                             tracing::info!(
                                 leg = self.leg.0,
@@ -329,7 +397,8 @@ impl Call {
             return;
         };
         match negotiate_offer(&body, &self.local) {
-            Ok((answer, n)) => {
+            Ok((answer, n, v)) => {
+                self.set_video(v);
                 if let Some(m) = &self.media {
                     let codec_changed = self.current.as_ref().is_none_or(|c| {
                         c.payload_type != n.payload_type || c.codec != n.codec || c.fmtp != n.fmtp
@@ -363,7 +432,11 @@ impl Call {
                     }
                 }
             }
-            media::MediaEvent::Talking { .. } => {}
+            media::MediaEvent::Talking { talking, .. } => {
+                if let Some(handle) = &self.video_handle {
+                    handle.talking(talking);
+                }
+            }
         }
     }
 
@@ -373,6 +446,11 @@ impl Call {
             return;
         };
         inc(&self.app.metrics.dtmf_digits_total);
+        if self.joined && digit == LAYOUT_KEY {
+            if let Some(handle) = &self.video_handle {
+                handle.cycle_layout();
+            }
+        }
         if let Some(ivr) = &mut self.ivr {
             ivr.handle_digit(now, digit);
         }
@@ -477,6 +555,8 @@ impl Call {
                 let capacity = usize::try_from(c.capacity).unwrap_or(0);
                 match self.app.mixers.join(&c.id, capacity) {
                     Ok(seat) => {
+                        self.conference_video = (c.kind == "video")
+                            .then(|| Layout::from_name(&c.layout).unwrap_or(DEFAULT_LAYOUT));
                         let others = seat.others() as u32;
                         self.seat = Some(seat);
                         LookupResult::Ok {
@@ -515,13 +595,64 @@ impl Call {
         m.handle.set_inband_dtmf(false);
         m.handle.move_to(seat).await;
         self.joined = true;
+        let (conf, others) = (seat.conf().clone(), seat.others());
+        if let Some(layout) = self.conference_video {
+            self.join_video(&conf, layout);
+        }
         inc(&self.app.metrics.calls_joined_total);
         tracing::info!(
             leg = self.leg.0,
             conference = number,
-            others = seat.others(),
+            others,
+            video = self.conference_video.map(Layout::name),
             "joined"
         );
+    }
+
+    /// Enter the conference's video: as a picture when video was negotiated, else as a tile
+    /// with the caller's name.
+    fn join_video(&mut self, conf: &str, layout: Layout) {
+        let handle = self.app.video.join(conf, self.leg, &self.name, layout);
+        if let Some(v) = &self.video {
+            if let Some(n) = &v.negotiated {
+                let sockets = (|| {
+                    Some((
+                        v.ports.rtp.try_clone().ok()?,
+                        v.ports.rtcp.try_clone().ok()?,
+                    ))
+                })();
+                if let Some((rtp, rtcp)) = sockets {
+                    handle.set_video(
+                        video_leg_config(n, v.ssrc),
+                        Some(VideoIo {
+                            rtp,
+                            rtcp,
+                            remote_rtp: n.remote_rtp,
+                        }),
+                    );
+                }
+            }
+        }
+        // Without video, its name tile is all the others see of this participant.
+        self.video_handle = Some(handle);
+    }
+
+    /// Record the video outcome of an offer/answer (a re-INVITE updates the video thread).
+    fn set_video(&mut self, negotiated: Option<NegotiatedVideo>) {
+        let Some(v) = &mut self.video else { return };
+        if let Some(n) = &negotiated {
+            tracing::info!(
+                leg = self.leg.0,
+                pt = n.payload_type,
+                mode = n.packetization_mode,
+                profile_level_id = %format!("{:02x}{:02x}{:02x}", n.profile_level_id[0], n.profile_level_id[1], n.profile_level_id[2]),
+                "video negotiated"
+            );
+            if let (Some(handle), Some(_)) = (&self.video_handle, &v.negotiated) {
+                handle.set_video(video_leg_config(n, v.ssrc), None);
+            }
+        }
+        v.negotiated = negotiated;
     }
 
     fn hang_up(&mut self) {
@@ -566,6 +697,60 @@ impl Call {
     }
 }
 
+/// Whether to open video ports for this call: the offer has a video stream, and the dialled
+/// conference (when the Request-URI names one) is a video conference. A caller who reaches
+/// the IVR without a number (a room system dialling the bridge itself) keeps its video, in
+/// case its conference has some. Phone gateways never offer video.
+async fn video_possible(app: &App, entry: &Entry, offer: Option<&[u8]>) -> bool {
+    let offers_video = offer
+        .and_then(|b| SessionDescription::parse(b).ok())
+        .is_some_and(|sdp| {
+            sdp.media
+                .iter()
+                .any(|m| m.media.eq_ignore_ascii_case("video") && m.port != 0)
+        });
+    if !offers_video {
+        return false;
+    }
+    let number = match entry {
+        Entry::Conference { number } | Entry::Direct { number, .. } => number,
+        _ => return true,
+    };
+    match app
+        .store
+        .lookup(number, unix_now(), app.config.early_join_secs)
+        .await
+    {
+        Ok(NumberStatus::Open(c) | NumberStatus::NotStarted(c) | NumberStatus::Ended(c)) => {
+            c.kind == "video"
+        }
+        // An unknown number goes to the IVR, which may lead anywhere.
+        _ => true,
+    }
+}
+
+/// A caller's name for its video tile: the From display name, else its user part.
+fn caller_name(from: &str) -> String {
+    let display = from
+        .split('<')
+        .next()
+        .map(|d| d.trim().trim_matches('"').trim())
+        .filter(|d| !d.is_empty() && from.contains('<'));
+    let name = display.map(str::to_owned).unwrap_or_else(|| {
+        let uri = from
+            .split('<')
+            .nth(1)
+            .unwrap_or(from)
+            .split('>')
+            .next()
+            .unwrap_or("");
+        let uri = uri.split(';').next().unwrap_or(uri);
+        let user = uri.split(':').nth(1).unwrap_or(uri);
+        user.split('@').next().unwrap_or(user).to_owned()
+    });
+    name.chars().take(32).collect()
+}
+
 /// The dialled user part for logs, without an access code carried after `**`.
 fn redact_code(user: &str) -> std::borrow::Cow<'_, str> {
     match user.find("**") {
@@ -591,12 +776,13 @@ async fn sleep_until(at: Option<Instant>) {
 }
 
 /// Answer an SDP offer, or say which status refuses it.
+#[allow(clippy::type_complexity)]
 fn negotiate_offer(
     body: &[u8],
     local: &LocalMedia,
-) -> Result<(SessionDescription, NegotiatedAudio), (u16, &'static str)> {
+) -> Result<(SessionDescription, NegotiatedAudio, Option<NegotiatedVideo>), (u16, &'static str)> {
     let offer = SessionDescription::parse(body).map_err(|_| (400, "malformed SDP"))?;
-    match sdp::answer(&offer, local) {
+    match sdp::answer_av(&offer, local) {
         Ok(ok) => {
             if leg_config(&ok.1, 0).is_none() {
                 return Err((488, "negotiated codec not supported by the mixer"));
@@ -617,6 +803,17 @@ mod tests {
         assert_eq!(redact_code("721051**1289"), "721051**…");
         assert_eq!(redact_code("721051***1289"), "721051**…");
         assert_eq!(redact_code("721051"), "721051");
+    }
+
+    #[test]
+    fn caller_names() {
+        assert_eq!(
+            caller_name("\"Salle Jaurès\" <sip:salle@univ.fr>;tag=1"),
+            "Salle Jaurès"
+        );
+        assert_eq!(caller_name("<sip:0612345678@gw.fr>;tag=9"), "0612345678");
+        assert_eq!(caller_name("sip:alice@example.org;tag=2"), "alice");
+        assert_eq!(caller_name("Bob <sip:bob@h>"), "Bob");
     }
 
     #[test]

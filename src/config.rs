@@ -104,6 +104,8 @@ pub struct FileConfig {
     pub mixer_threads: Option<usize>,
     /// Opus encoder complexity, 0–10 (default 5).
     pub opus_complexity: Option<u8>,
+    /// Video threads (default: one per core).
+    pub video_threads: Option<usize>,
     /// Gateway numbers, `NUMBER` or `NUMBER=LANG` (e.g. `+33426687307=fr`).
     pub gateway_numbers: Option<Vec<String>>,
     /// Default prompt language (`fr` or `en`).
@@ -192,6 +194,8 @@ pub struct Config {
     pub mixer_threads: usize,
     /// Complexity of the Opus encoders, 0–10 (CPU against quality; see BENCHMARKS.md).
     pub opus_complexity: u8,
+    /// Number of video threads (decode, compose, encode).
+    pub video_threads: usize,
     /// Gateway numbers (callers get the full IVR), with their prompt language.
     pub gateways: Vec<dialplan::GatewayNumber>,
     /// Prompt language when the route does not say.

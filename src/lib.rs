@@ -30,6 +30,7 @@ pub mod ports;
 pub mod prompts;
 pub mod sip_driver;
 pub mod store;
+pub mod video;
 pub mod web;
 
 use std::net::SocketAddr;
@@ -55,6 +56,8 @@ pub struct App {
     pub metrics: Arc<Metrics>,
     /// The mixer threads.
     pub mixers: Arc<MixerPool>,
+    /// The video threads.
+    pub video: Arc<video::VideoPool>,
     /// RTP ports.
     pub ports: Arc<PortAllocator>,
     /// The IVR's prompts, decoded.
@@ -144,6 +147,8 @@ impl Bridge {
             Arc::clone(&metrics),
         )
         .map_err(StartError::Threads)?;
+        let video = video::VideoPool::start(config.video_threads, Arc::clone(&metrics))
+            .map_err(StartError::Threads)?;
         let ports = PortAllocator::new(sip_addr.ip(), config.rtp_ports, Arc::clone(&metrics));
         let mut config = config;
         // Port 0 (tests, ad-hoc runs) means "any": a sheet naming the bridge by its address must
@@ -167,6 +172,7 @@ impl Bridge {
             store,
             metrics: Arc::clone(&metrics),
             mixers,
+            video,
             ports,
             prompts,
             lockout,

@@ -74,11 +74,27 @@ metrics! {
     counter mail_failures_total: "Failed tries to hand a mail to the SMTP server (each retried later).",
     counter logins_failed_total: "Failed logins (portal and API).",
     counter logins_refused_total: "Logins refused by rate limiting.",
+    gauge video_conferences_active: "Conferences whose video is composed now.",
+    gauge video_legs_active: "Participants sending or receiving video.",
+    counter video_frames_decoded_total: "Pictures decoded from video senders.",
+    counter video_decode_errors_total: "Access units the H.264 decoder refused (the sender is asked for a key frame).",
+    counter video_frames_encoded_total: "Composed pictures encoded (one per output per frame).",
+    counter video_keyframes_encoded_total: "IDR pictures encoded (periodic, for new receivers, for PLI/FIR).",
+    counter video_rtp_packets_dropped_total: "Video RTP packets dropped (malformed, unknown payload type, refused by the depacketizer).",
+    counter video_keyframe_requests_in_total: "RTCP PLI/FIR received from video receivers.",
+    counter video_keyframe_requests_out_total: "RTCP PLI/FIR sent to video senders.",
+    counter video_frame_overruns_total: "Video frame periods missed because the previous frame's work ran past them.",
+    counter video_busy_micros_total: "Microseconds the video threads spent composing, encoding and sending.",
 }
 
 /// Add one to a counter.
 pub fn inc(counter: &AtomicU64) {
     counter.fetch_add(1, Ordering::Relaxed);
+}
+
+/// Add `n` to a counter.
+pub fn count(counter: &AtomicU64, n: u64) {
+    counter.fetch_add(n, Ordering::Relaxed);
 }
 
 /// Move a gauge by `delta`.

@@ -73,6 +73,7 @@ impl TestBridge {
             db: db_url.clone(),
             public_ip: None,
             mixer_threads: 2,
+            video_threads: 1,
             opus_complexity: media::opus::DEFAULT_COMPLEXITY,
             gateways: gateways.clone(),
             language: "en".into(),
@@ -113,6 +114,32 @@ impl TestBridge {
             .await
     }
 
+    /// Book an audio+video conference open now for an hour, with `layout` (empty = default).
+    pub async fn add_video_conference(
+        &self,
+        number: &str,
+        code: &str,
+        capacity: i64,
+        layout: &str,
+    ) -> Conference {
+        self.store
+            .add_conference(
+                &NewConference {
+                    number: number.into(),
+                    title: "E2E video".into(),
+                    access_code: code.into(),
+                    starts_at: unix_now(),
+                    duration_minutes: 60,
+                    capacity,
+                    kind: "video".into(),
+                    layout: layout.into(),
+                },
+                unix_now(),
+            )
+            .await
+            .expect("conference stored")
+    }
+
     /// Book a conference starting at `starts_at` (Unix seconds) for an hour.
     pub async fn add_conference_at(
         &self,
@@ -130,6 +157,8 @@ impl TestBridge {
                     starts_at,
                     duration_minutes: 60,
                     capacity,
+                    kind: "audio".into(),
+                    layout: String::new(),
                 },
                 unix_now(),
             )

@@ -18,7 +18,9 @@ use media::opus::{OpusDecoder, OpusEncoder, OpusParams};
 use media::rtp::RtpHeader;
 use media::{AudioCodec, Pt, SeqNo, Ssrc};
 use sip::framing::StreamFramer;
-use sip::sdp::{self, CodecSpec, LocalMedia, NegotiatedAudio, SessionDescription};
+use sip::sdp::{
+    self, CodecSpec, LocalMedia, LocalVideo, NegotiatedAudio, NegotiatedVideo, SessionDescription,
+};
 use sip::{CallHandle, EndReason, Endpoint, EndpointConfig, Event, Transmit, Transport};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpStream, UdpSocket};
@@ -106,6 +108,8 @@ pub struct PhoneOptions {
     pub advertise_rtp: Option<SocketAddr>,
     /// How long to wait for the final response to the INVITE.
     pub answer_timeout: Duration,
+    /// Offer H.264 video too, receiving on this port (the test owns the socket).
+    pub video: Option<LocalVideo>,
 }
 
 impl PhoneOptions {
@@ -120,6 +124,7 @@ impl PhoneOptions {
             telephone_event: true,
             advertise_rtp: None,
             answer_timeout: Duration::from_secs(5),
+            video: None,
         }
     }
 }
@@ -195,6 +200,7 @@ pub struct Phone {
     events: mpsc::UnboundedReceiver<Event>,
     sip_log: Arc<Mutex<Vec<String>>>,
     negotiated: NegotiatedAudio,
+    video: Option<NegotiatedVideo>,
     codec: AudioCodec,
     rtp_addr: SocketAddr,
     received: Arc<Mutex<Vec<Received>>>,
@@ -238,7 +244,7 @@ impl Phone {
             comfort_noise: false,
             session_id: u64::from(rand_u32()),
             session_version: 1,
-            video: None,
+            video: opts.video.clone(),
         };
         let offer = sdp::offer(&local);
         let (reply, handle) = oneshot::channel();
@@ -276,8 +282,8 @@ impl Phone {
         let negotiated = answer
             .ok_or_else(|| "no SDP in the 200 OK".to_string())
             .and_then(|body| SessionDescription::parse(&body).map_err(|e| e.to_string()))
-            .and_then(|a| sdp::negotiate_answer(&offer, &a).map_err(|e| e.to_string()));
-        let negotiated = match negotiated {
+            .and_then(|a| sdp::negotiate_answer_av(&offer, &a).map_err(|e| e.to_string()));
+        let (negotiated, video) = match negotiated {
             Ok(n) => n,
             Err(e) => {
                 // Do not leave the bridge with a call nobody will end.
@@ -322,6 +328,7 @@ impl Phone {
             events,
             sip_log,
             negotiated,
+            video,
             codec,
             rtp_addr,
             received,
@@ -329,6 +336,11 @@ impl Phone {
             tasks,
             ended: None,
         })
+    }
+
+    /// What offer/answer settled on for video, if the bridge took it.
+    pub fn negotiated_video(&self) -> Option<&NegotiatedVideo> {
+        self.video.as_ref()
     }
 
     /// What offer/answer settled on.
@@ -569,7 +581,7 @@ fn rand_u32() -> u32 {
 }
 
 /// An RTP socket on an even port and the RTCP socket on the odd one above, on loopback.
-async fn bind_rtp_pair() -> std::io::Result<(UdpSocket, UdpSocket)> {
+pub async fn bind_rtp_pair() -> std::io::Result<(UdpSocket, UdpSocket)> {
     for _ in 0..100 {
         let rtp = UdpSocket::bind((LOCALHOST, 0)).await?;
         let port = rtp.local_addr()?.port();
