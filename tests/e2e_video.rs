@@ -396,3 +396,116 @@ async fn three_cameras_talker_large_switch_and_pli() {
     assert!(b.metric("pont_video_keyframe_requests_in_total").await >= 1.0);
     drop((red, green, blue));
 }
+
+/// Centres of a layout's tiles at 720p.
+fn centres(layout: Layout) -> Vec<(usize, usize)> {
+    layout
+        .tiles(1280, 720)
+        .iter()
+        .map(|r| (r.x + r.width / 2, r.y + r.height / 2))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn grid_with_an_audio_only_tile_and_the_layout_key() {
+    if skip() {
+        return;
+    }
+    let b = TestBridge::start().await;
+    b.add_video_conference(NUMBER, CODE, 10, "2x2").await;
+    let red = video_caller(&b, "red", None).await;
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let green = video_caller(&b, "green", None).await;
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let blue = video_caller(&b, "blue", None).await;
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    // An audio-only caller: a tile with its name.
+    let mut phone = Phone::dial(
+        b.sip(),
+        &format!("{NUMBER}**{CODE}"),
+        PhoneOptions {
+            tone_hz: None,
+            ..PhoneOptions::tone(440.0)
+        },
+    )
+    .await
+    .expect("audio-only call answered");
+    assert!(phone.negotiated_video().is_none());
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+
+    // 2×2 in join order: red, green, blue, then the audio-only caller's dark grey name tile.
+    let pic = last_picture(&green.received).await;
+    let grid = centres(Layout::Grid2x2);
+    for (i, want) in ["red", "green", "blue"].iter().enumerate() {
+        let c = colour_at(&pic, grid[i].0, grid[i].1);
+        assert!(is(c, want), "tile {i} should be {want}, got {c:?}");
+    }
+    let tile = Layout::Grid2x2.tiles(1280, 720)[3];
+    let (r, g, bl) = colour_at(&pic, tile.x + tile.width / 2, tile.y + tile.height / 10);
+    assert!(
+        (20..=60).contains(&r) && (20..=60).contains(&g) && (20..=60).contains(&bl),
+        "the audio-only tile is dark grey, got {:?}",
+        (r, g, bl)
+    );
+    let text_pixels = (0..tile.width / 4)
+        .map(|i| tile.x + tile.width * 3 / 8 + i)
+        .filter(|&x| {
+            (tile.y + tile.height * 3 / 8..tile.y + tile.height * 5 / 8)
+                .step_by(2)
+                .any(|y| {
+                    let (w, _, data) = &pic;
+                    let p = (y * w + x) * 3;
+                    data[p] > 200 && data[p + 1] > 200 && data[p + 2] > 200
+                })
+        })
+        .count();
+    assert!(
+        text_pixels > 0,
+        "the name is written in white in the middle of its tile"
+    );
+
+    // The audio-only caller presses *: the conference goes to the next layout (3×3).
+    phone.send_dtmf('*').await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let pic = last_picture(&green.received).await;
+    let grid = centres(Layout::Grid3x3);
+    for (i, want) in ["red", "green", "blue"].iter().enumerate() {
+        let c = colour_at(&pic, grid[i].0, grid[i].1);
+        assert!(
+            is(c, want),
+            "after *, 3×3 tile {i} should be {want}, got {c:?}"
+        );
+    }
+    let c = colour_at(&pic, grid[8].0, grid[8].1);
+    assert_eq!(c, (0, 0, 0), "an unused 3×3 tile is black");
+    let _ = phone.hangup(Duration::from_secs(2)).await;
+    drop((red, green, blue));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_audio_conference_refuses_video_with_port_zero() {
+    let b = TestBridge::start().await;
+    b.add_conference(NUMBER, CODE, 10).await;
+    let (rtp, _rtcp) = bind_rtp_pair().await.expect("video ports");
+    let mut phone = Phone::dial(
+        b.sip(),
+        &format!("{NUMBER}**{CODE}"),
+        PhoneOptions {
+            video: Some(LocalVideo {
+                port: rtp.local_addr().unwrap().port(),
+                max_level_idc: 0x1f,
+                max_recv_bitrate_bps: 1_500_000,
+            }),
+            ..PhoneOptions::tone(440.0)
+        },
+    )
+    .await
+    .expect("the audio still works");
+    assert!(phone.negotiated_video().is_none(), "video refused (port 0)");
+    let log = phone.sip_log().join("\n");
+    assert!(
+        log.contains("m=video 0 "),
+        "the answer has m=video 0: {log}"
+    );
+    let _ = phone.hangup(Duration::from_secs(2)).await;
+}
