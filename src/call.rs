@@ -150,6 +150,8 @@ struct Video {
     ports: PortPair,
     negotiated: Option<NegotiatedVideo>,
     ssrc: u32,
+    /// The video thread has (clones of) the sockets.
+    sockets_sent: bool,
 }
 
 /// The shortest time a code check takes, found or not, so its timing tells nothing.
@@ -268,6 +270,7 @@ pub async fn run(app: Arc<App>, incoming: IncomingCall, ctl: CallControl) {
             ports,
             negotiated: None,
             ssrc: rand::random(),
+            sockets_sent: false,
         }),
         conference_video: None,
         video_handle: None,
@@ -612,32 +615,13 @@ impl Call {
     /// Enter the conference's video: as a picture when video was negotiated, else as a tile
     /// with the caller's name.
     fn join_video(&mut self, conf: &str, layout: Layout) {
-        let handle = self.app.video.join(conf, self.leg, &self.name, layout);
-        if let Some(v) = &self.video {
-            if let Some(n) = &v.negotiated {
-                let sockets = (|| {
-                    Some((
-                        v.ports.rtp.try_clone().ok()?,
-                        v.ports.rtcp.try_clone().ok()?,
-                    ))
-                })();
-                if let Some((rtp, rtcp)) = sockets {
-                    handle.set_video(
-                        video_leg_config(n, v.ssrc),
-                        Some(VideoIo {
-                            rtp,
-                            rtcp,
-                            remote_rtp: n.remote_rtp,
-                        }),
-                    );
-                }
-            }
-        }
         // Without video, its name tile is all the others see of this participant.
-        self.video_handle = Some(handle);
+        self.video_handle = Some(self.app.video.join(conf, self.leg, &self.name, layout));
+        self.sync_video();
     }
 
-    /// Record the video outcome of an offer/answer (a re-INVITE updates the video thread).
+    /// Record the video outcome of an offer/answer; in the conference, the video thread follows
+    /// (a re-INVITE may hold, resume, add or drop the video).
     fn set_video(&mut self, negotiated: Option<NegotiatedVideo>) {
         let Some(v) = &mut self.video else { return };
         if let Some(n) = &negotiated {
@@ -646,13 +630,43 @@ impl Call {
                 pt = n.payload_type,
                 mode = n.packetization_mode,
                 profile_level_id = %format!("{:02x}{:02x}{:02x}", n.profile_level_id[0], n.profile_level_id[1], n.profile_level_id[2]),
+                direction = ?n.direction,
                 "video negotiated"
             );
-            if let (Some(handle), Some(_)) = (&self.video_handle, &v.negotiated) {
-                handle.set_video(video_leg_config(n, v.ssrc), None);
-            }
         }
         v.negotiated = negotiated;
+        self.sync_video();
+    }
+
+    /// Tell the video thread what was negotiated last: the settings (and the sockets, the first
+    /// time), or that the leg has no video any more.
+    fn sync_video(&mut self) {
+        let (Some(handle), Some(v)) = (&self.video_handle, &mut self.video) else {
+            return;
+        };
+        match &v.negotiated {
+            Some(n) => {
+                let io = if v.sockets_sent {
+                    None
+                } else {
+                    let sockets = (|| {
+                        Some((
+                            v.ports.rtp.try_clone().ok()?,
+                            v.ports.rtcp.try_clone().ok()?,
+                        ))
+                    })();
+                    let Some((rtp, rtcp)) = sockets else { return };
+                    v.sockets_sent = true;
+                    Some(VideoIo {
+                        rtp,
+                        rtcp,
+                        remote_rtp: n.remote_rtp,
+                    })
+                };
+                handle.set_video(video_leg_config(n, v.ssrc), n.remote_rtp, io);
+            }
+            None => handle.clear_video(),
+        }
     }
 
     fn hang_up(&mut self) {

@@ -58,7 +58,11 @@ enum Command {
     SetVideo {
         leg: LegId,
         config: VideoLegConfig,
+        remote_rtp: Option<SocketAddr>,
         io: Option<Box<VideoIo>>,
+    },
+    ClearVideo {
+        leg: LegId,
     },
     Leave {
         leg: LegId,
@@ -94,14 +98,25 @@ impl VideoHandle {
         let _ = self.pool.workers[self.worker].send(cmd);
     }
 
-    /// The leg sends and receives video: its negotiated settings and, the first time, its
-    /// sockets (a re-INVITE passes `None` and keeps them).
-    pub fn set_video(&self, config: VideoLegConfig, io: Option<VideoIo>) {
+    /// The leg sends and receives video: its negotiated settings, where it wants video (from
+    /// SDP) and, the first time, its sockets (afterwards `None` keeps them).
+    pub fn set_video(
+        &self,
+        config: VideoLegConfig,
+        remote_rtp: Option<SocketAddr>,
+        io: Option<VideoIo>,
+    ) {
         self.command(Command::SetVideo {
             leg: self.leg,
             config,
+            remote_rtp,
             io: io.map(Box::new),
         });
+    }
+
+    /// The leg no longer has video (a re-INVITE dropped it): it becomes a name tile.
+    pub fn clear_video(&self) {
+        self.command(Command::ClearVideo { leg: self.leg });
     }
 
     /// A talk-detector event of this participant's audio.
@@ -356,13 +371,32 @@ impl VideoThread {
                 c.video.join(leg, &name);
                 self.legs.insert(leg, conf);
             }
-            Command::SetVideo { leg, config, io } => {
+            Command::ClearVideo { leg } => {
+                if let Some(conf) = self.legs.get(&leg).and_then(|k| self.confs.get_mut(k)) {
+                    conf.video.clear_video(leg);
+                }
+            }
+            Command::SetVideo {
+                leg,
+                config,
+                remote_rtp,
+                io,
+            } => {
                 let Some(conf) = self.legs.get(&leg).and_then(|k| self.confs.get_mut(k)) else {
                     return;
                 };
                 if let Err(e) = conf.video.set_video(leg, config) {
                     tracing::warn!(leg = leg.0, error = %e, "video not set up");
                     return;
+                }
+                if let Some(s) = self.sockets.get_mut(&leg) {
+                    // A renegotiation: a new address from SDP wins over the latched one until
+                    // the peer's packets come from somewhere.
+                    if s.io.remote_rtp != remote_rtp {
+                        s.io.remote_rtp = remote_rtp;
+                        s.latched_rtp = None;
+                        s.latched_rtcp = None;
+                    }
                 }
                 if let Some(io) = io {
                     let registered = self.poll.registry().register(

@@ -408,3 +408,25 @@ fn garbage_on_the_video_port_is_dropped_and_counted() {
     let c = room.screen(1).at(1.0 / 6.0, 1.0 / 6.0);
     assert!(near(c, red()), "{c:?}");
 }
+
+#[test]
+fn hold_stops_sending_and_dropped_video_becomes_a_name_tile() {
+    let mut room = Room::new(Layout::Grid2x2);
+    room.video_leg(1, red(), Resolution::Sd360);
+    room.video_leg(2, green(), Resolution::Sd360);
+    room.run(10);
+    // Leg 2 holds its video (a re-INVITE with sendonly/inactive): nothing more is sent to it.
+    let mut held = leg_config(102, Resolution::Sd360);
+    held.send = false;
+    room.conf.set_video(LegId(2), held).unwrap();
+    let before = room.screen(2).pictures;
+    room.run(10);
+    assert_eq!(room.screen(2).pictures, before, "nothing sent to a held receiver");
+    // Leg 2 drops its video: leg 1 sees its name tile in slot 1, no longer green.
+    room.conf.clear_video(LegId(2));
+    room.cameras.remove(&LegId(2));
+    room.run(10);
+    let c = room.screen(1).at(0.75, 0.25);
+    assert!(!near(c, green()) && !near(c, Yuv::BLACK), "{c:?}");
+    assert!(near(room.screen(1).at(0.25, 0.25), red()));
+}
