@@ -2,7 +2,8 @@
 #
 # Both first install the Debian packages they need when they are missing (apt-get, as root or
 # through sudo):
-#   build:  pkg-config libopus-dev nasm (libopus for the Opus codec, nasm for openh264's assembly)
+#   build:  pkg-config libopus-dev nasm g++ (libopus for the Opus codec; OpenH264 is built from
+#           source: g++ for its C++, nasm for its assembly)
 #   tests:  sip-tester (sipp, the interop caller), tshark, sox, espeak-ng, baresip and
 #           linphone-cli (interop clients), and postgresql (scripts/test-postgres.sh starts a
 #           local server so the store tests run on PostgreSQL as well as SQLite);
@@ -17,7 +18,7 @@
 #           playwright-core are missing; PONT_SKIP_BROWSER=1 makes it skip instead.
 # then build with cargo (the Rust toolchain itself is expected: rustup's stable).
 
-BUILD_PKGS := pkg-config libopus-dev nasm
+BUILD_PKGS := pkg-config libopus-dev nasm g++
 # ffmpeg: the other G.722 implementation media/tests/g722_ffmpeg.rs checks ours against
 # (PONT_SKIP_FFMPEG=1 skips that test where ffmpeg cannot be installed).
 TEST_PKGS  := sip-tester tshark sox espeak-ng baresip linphone-cli \
