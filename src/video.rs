@@ -247,6 +247,8 @@ struct VideoThread {
     legs: HashMap<LegId, ConfKey>,
     sockets: HashMap<LegId, LegSockets>,
     buf: Box<[u8; MAX_DATAGRAM]>,
+    /// Tokens of the sockets epoll reported ready (reused).
+    ready: Vec<Token>,
 }
 
 fn token(leg: LegId, rtcp: bool) -> Token {
@@ -264,6 +266,7 @@ impl VideoThread {
             legs: HashMap::new(),
             sockets: HashMap::new(),
             buf: Box::new([0; MAX_DATAGRAM]),
+            ready: Vec::with_capacity(256),
         }
     }
 
@@ -300,9 +303,10 @@ impl VideoThread {
                 thread::sleep(wait);
                 continue;
             }
-            let ready: Vec<Token> = self.events.iter().map(|e| e.token()).collect();
-            for t in ready {
-                self.read(t);
+            self.ready.clear();
+            self.ready.extend(self.events.iter().map(|e| e.token()));
+            for i in 0..self.ready.len() {
+                self.read(self.ready[i]);
             }
         }
     }

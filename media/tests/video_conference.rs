@@ -2,6 +2,8 @@
 //! sender sends a solid colour, each receiver's stream is depacketized and decoded here, and the
 //! tiles' colours say who is where.
 
+mod counting_alloc;
+
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
@@ -13,6 +15,9 @@ use media::video::{
     VideoConference, VideoConfig, VideoLegConfig, Yuv,
 };
 use media::{LegId, PacketKind, Pt, SeqNo, Ssrc};
+
+#[global_allocator]
+static GLOBAL: counting_alloc::Counting = counting_alloc::Counting;
 
 const PT: Pt = Pt(96);
 const FRAME: Duration = Duration::from_nanos(33_333_333);
@@ -421,7 +426,11 @@ fn hold_stops_sending_and_dropped_video_becomes_a_name_tile() {
     room.conf.set_video(LegId(2), held).unwrap();
     let before = room.screen(2).pictures;
     room.run(10);
-    assert_eq!(room.screen(2).pictures, before, "nothing sent to a held receiver");
+    assert_eq!(
+        room.screen(2).pictures,
+        before,
+        "nothing sent to a held receiver"
+    );
     // Leg 2 drops its video: leg 1 sees its name tile in slot 1, no longer green.
     room.conf.clear_video(LegId(2));
     room.cameras.remove(&LegId(2));
@@ -429,4 +438,41 @@ fn hold_stops_sending_and_dropped_video_becomes_a_name_tile() {
     let c = room.screen(1).at(0.75, 0.25);
     assert!(!near(c, green()) && !near(c, Yuv::BLACK), "{c:?}");
     assert!(near(room.screen(1).at(0.25, 0.25), red()));
+}
+
+#[test]
+fn a_steady_conference_allocates_nothing_per_frame() {
+    let mut room = Room::new(Layout::OnePlusN);
+    room.video_leg(1, red(), Resolution::Sd360);
+    room.video_leg(2, green(), Resolution::Sd360);
+    room.video_leg(3, blue(), Resolution::Hd720);
+    room.talk(2, true);
+    room.run(60);
+    // The cameras' packets for the next frames, made before counting.
+    let ids = [LegId(1), LegId(2), LegId(3)];
+    let frames: Vec<Vec<(LegId, Vec<Vec<u8>>)>> = (0..30)
+        .map(|_| {
+            ids.iter()
+                .map(|id| (*id, room.cameras.get_mut(id).unwrap().frame()))
+                .collect()
+        })
+        .collect();
+    let mut sent = 0usize;
+    let before = counting_alloc::allocations();
+    for frame in &frames {
+        for (id, packets) in frame {
+            for p in packets {
+                room.conf.receive_rtp(*id, p, room.now);
+            }
+        }
+        room.conf.tick(room.now, |_, _, data| sent += data.len());
+        room.now += FRAME;
+    }
+    let allocated = counting_alloc::allocations() - before;
+    assert!(sent > 0);
+    assert_eq!(
+        allocated, 0,
+        "allocations over 30 frames of a steady conference"
+    );
+    assert_eq!(room.conf.stats().decode_errors, 0);
 }

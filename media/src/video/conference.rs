@@ -264,6 +264,8 @@ pub struct VideoConference {
     compositor: Compositor,
     epoch: Instant,
     slots: Vec<LegId>,
+    /// The output keys wanted this frame and their receivers' smallest bit-rate cap (reused).
+    wanted: Vec<(OutputKey, Option<u32>)>,
     packet: Vec<u8>,
     payload: Vec<u8>,
     stats: VideoStats,
@@ -281,6 +283,7 @@ impl VideoConference {
             compositor: Compositor::new(),
             epoch: now,
             slots: Vec::with_capacity(16),
+            wanted: Vec::with_capacity(4),
             packet: vec![0; MAX_PACKET],
             payload: vec![0; MAX_PACKET - RTP_HEADER],
             stats: VideoStats::default(),
@@ -587,7 +590,8 @@ impl VideoConference {
         // sees someone else large.
         let speaker = self.main_for(Role::Audience);
         let two_roles = matches!(self.layout, Layout::VoiceSwitched | Layout::OnePlusN);
-        let mut wanted: Vec<(OutputKey, Option<u32>)> = Vec::new();
+        let wanted = &mut self.wanted;
+        wanted.clear();
         for m in &mut self.members {
             let Some(v) = &mut m.video else { continue };
             if !v.config.send {
@@ -615,8 +619,9 @@ impl VideoConference {
             }
         }
         self.outputs
-            .retain(|o| wanted.iter().any(|(k, _)| *k == o.key));
-        for (key, cap) in wanted {
+            .retain(|o| self.wanted.iter().any(|(k, _)| *k == o.key));
+        for i in 0..self.wanted.len() {
+            let (key, cap) = self.wanted[i];
             let bitrate = cap.map_or(key.resolution.default_bitrate(), |c| {
                 c.clamp(64_000, key.resolution.default_bitrate())
             });

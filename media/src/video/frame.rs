@@ -57,13 +57,36 @@ impl Yuv {
 }
 
 /// A YUV 4:2:0 picture with tightly packed planes.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// `clone_from` reuses the destination's buffers (a decoded picture is copied into a sender's
+/// slot at every frame without allocating).
+#[derive(Debug, PartialEq, Eq)]
 pub struct Frame {
     width: usize,
     height: usize,
     y: Vec<u8>,
     u: Vec<u8>,
     v: Vec<u8>,
+}
+
+impl Clone for Frame {
+    fn clone(&self) -> Frame {
+        Frame {
+            width: self.width,
+            height: self.height,
+            y: self.y.clone(),
+            u: self.u.clone(),
+            v: self.v.clone(),
+        }
+    }
+
+    fn clone_from(&mut self, source: &Frame) {
+        self.width = source.width;
+        self.height = source.height;
+        self.y.clone_from(&source.y);
+        self.u.clone_from(&source.u);
+        self.v.clone_from(&source.v);
+    }
 }
 
 impl Frame {
