@@ -23,6 +23,7 @@ pub mod sheet;
 pub mod tz;
 pub mod validate;
 
+use media::video::Layout;
 use serde::{Deserialize, Serialize};
 
 /// Audio only, or audio and video.
@@ -54,6 +55,24 @@ impl Kind {
     }
 }
 
+/// A layout's name for people, in `lang` (the form's choices, the sheet): "1 large + 5 small"…
+pub fn layout_label(layout: Layout, lang: Lang) -> &'static str {
+    match (layout, lang) {
+        (Layout::VoiceSwitched, Lang::Fr) => "Plein écran sur la personne qui parle",
+        (Layout::VoiceSwitched, Lang::En) => "Voice-switched full screen",
+        (Layout::OnePlusN, Lang::Fr) => "1 grande + 5 petites",
+        (Layout::OnePlusN, Lang::En) => "1 large + 5 small",
+        (Layout::Grid2x2, _) => "2×2",
+        (Layout::Grid3x3, _) => "3×3",
+    }
+}
+
+/// The layout a conference stored with `name` shows: its own, or the bridge's default for ''
+/// (or for a name this version no longer knows).
+pub fn effective_layout(name: &str) -> Layout {
+    Layout::from_name(name).unwrap_or(crate::call::DEFAULT_LAYOUT)
+}
+
 /// A booking as typed: every field a string (or list of strings) exactly as received, so that a
 /// form with errors can be shown again with what was typed. The form and the API both fill it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -70,6 +89,10 @@ pub struct BookingInput {
     pub duration_minutes: String,
     /// `audio` or `video`.
     pub kind: String,
+    /// Video layout (`voice-switched`, `1+n`, `2x2`, `3x3` or an alias); empty = the bridge's
+    /// default. Ignored for an audio-only conference.
+    #[serde(default)]
+    pub layout: String,
     /// Estimated connections, 2–20 (the hard cap).
     pub capacity: String,
     /// Free comment, at most 500 characters.
@@ -106,6 +129,8 @@ pub struct ValidBooking {
     pub duration_minutes: i64,
     /// Audio or video.
     pub kind: Kind,
+    /// The video layout asked for; `None` = the bridge's default (always `None` for audio).
+    pub layout: Option<Layout>,
     /// Hard cap on participants.
     pub capacity: i64,
     /// Comment.
@@ -140,6 +165,8 @@ pub enum Field {
     Duration,
     /// `kind`
     Kind,
+    /// `layout`
+    Layout,
     /// `capacity`
     Capacity,
     /// `comment`
@@ -160,6 +187,7 @@ impl Field {
             Field::TimeZone => "time_zone",
             Field::Duration => "duration_minutes",
             Field::Kind => "kind",
+            Field::Layout => "layout",
             Field::Capacity => "capacity",
             Field::Comment => "comment",
             Field::Recipients => "recipients",

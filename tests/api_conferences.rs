@@ -323,6 +323,7 @@ async fn book_read_replace_and_cancel() {
         assert_eq!(c["time_zone"], ZONE);
         assert_eq!(c["duration_minutes"], 60);
         assert_eq!(c["kind"], "audio");
+        assert_eq!(c["layout"], "", "an audio conference has no layout");
         assert_eq!(c["capacity"], 10);
         assert_eq!(c["comment"], "bring slides");
         assert_eq!(c["recipients"], json!(["ada@example.org"]));
@@ -694,6 +695,125 @@ async fn a_recurrence_books_one_occurrence_per_day_under_one_number() {
                 .all(|k| k.number == c["number"].as_str().unwrap()),
             "{conferences:?}"
         );
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_booked_video_layout_reaches_every_occurrence() {
+    run(async {
+        let (b, api) = with_alice().await;
+
+        // Three Mondays, Wednesdays or Fridays from next Monday, in the 2×2 layout.
+        let monday = days_to_next_monday();
+        let mut body = booking("Grid", &local_start(monday, "14:00"));
+        body["kind"] = json!("video");
+        body["layout"] = json!("2x2");
+        body["recurrence"] = json!({
+            "weekdays": ["mon", "wed", "fri"],
+            "until": &local_start(monday + 4, "00:00")[..10],
+        });
+        let c = api.book(ALICE, &body).await;
+        let id = c["id"].as_str().unwrap().to_string();
+        assert_eq!(c["layout"], "2x2");
+        assert_eq!(c["occurrences"].as_array().unwrap().len(), 3, "{c}");
+        assert_eq!(api.get(&conference(&id), ALICE).await.body["layout"], "2x2");
+        // Every occurrence row carries it, and the bridge's lookup (what a call reads when it
+        // joins; `call.rs` turns the row's layout into the conference's) gives it at each start.
+        let rows = b.store.list_conferences().await.unwrap();
+        assert_eq!(rows.len(), 3);
+        assert!(
+            rows.iter().all(|r| r.layout == "2x2" && r.kind == "video"),
+            "{rows:?}"
+        );
+        for row in &rows {
+            match b
+                .store
+                .lookup(&row.number, row.starts_at, 600)
+                .await
+                .unwrap()
+            {
+                pont::store::NumberStatus::Open(open) => assert_eq!(open.layout, "2x2"),
+                other => panic!("not open at its start: {other:?}"),
+            }
+        }
+
+        // An alias is stored by its canonical name, on every occurrence.
+        body["layout"] = json!("CP9");
+        let a = api.replace(&id, ALICE, &body).await;
+        assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+        assert_eq!(a.body["layout"], "3x3");
+        let rows = b.store.list_conferences().await.unwrap();
+        assert_eq!(rows.len(), 3);
+        assert!(rows.iter().all(|r| r.layout == "3x3"), "{rows:?}");
+
+        // An unknown layout is a 422 on `layout` alone, and changes nothing.
+        body["layout"] = json!("4x4");
+        let a = api.replace(&id, ALICE, &body).await;
+        assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", a.body);
+        assert_eq!(error_fields(&a.body), ["layout"]);
+        assert!(
+            a.body["errors"]["layout"].as_str().unwrap().contains("4x4"),
+            "{}",
+            a.body
+        );
+        let a = api.create(ALICE, &body).await;
+        assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", a.body);
+        assert_eq!(error_fields(&a.body), ["layout"]);
+        assert_eq!(b.store.bookings(None).await.unwrap().len(), 1);
+        assert!(b
+            .store
+            .list_conferences()
+            .await
+            .unwrap()
+            .iter()
+            .all(|r| r.layout == "3x3"));
+        // A wrong JSON type is named like any other field.
+        body["layout"] = json!(4);
+        let a = api.create(ALICE, &body).await;
+        assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", a.body);
+        assert_eq!(a.body["errors"]["layout"], "must be a string");
+
+        // A PUT without `layout` keeps the booked one (like the access code); `""` asks for
+        // the bridge's default.
+        body.as_object_mut().unwrap().remove("layout");
+        body["title"] = json!("Grid moved");
+        let a = api.replace(&id, ALICE, &body).await;
+        assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+        assert_eq!(a.body["title"], "Grid moved");
+        assert_eq!(a.body["layout"], "3x3");
+        assert!(b
+            .store
+            .list_conferences()
+            .await
+            .unwrap()
+            .iter()
+            .all(|r| r.layout == "3x3"));
+        body["layout"] = json!("");
+        let a = api.replace(&id, ALICE, &body).await;
+        assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+        assert_eq!(a.body["layout"], "");
+        assert!(b
+            .store
+            .list_conferences()
+            .await
+            .unwrap()
+            .iter()
+            .all(|r| r.layout.is_empty()));
+
+        // For audio only the layout is ignored: stored empty.
+        let mut audio = booking("Voice", &local_start(monday, "17:00"));
+        audio["layout"] = json!("2x2");
+        let c = api.book(ALICE, &audio).await;
+        assert_eq!(c["layout"], "");
+        let stored = b
+            .store
+            .booking(c["id"].as_str().unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(stored.layout, "");
+        assert!(stored.occurrences.iter().all(|r| r.layout.is_empty()));
     })
     .await
 }

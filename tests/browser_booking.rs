@@ -4,8 +4,9 @@
 //! 1. A bridge starts on loopback with an account `alice`.
 //! 2. `tests/browser/booking.mjs` (Node + playwright-core driving Debian's headless Chromium)
 //!    logs in, sends an invalid form and checks the errors beside the fields, books a valid
-//!    conference starting in a few minutes, reads the sheet's SIP URI, number, access code and
-//!    modification link, and saves screenshots of the sheet and of the refused form (kept under
+//!    audio and video conference in the 2×2 layout (chosen in the form's select) starting in a
+//!    few minutes, checks that the sheet names that layout and the `*` key that cycles it, reads
+//!    the sheet's SIP URI, number, access code and modification link, and saves screenshots of the sheet and of the refused form (kept under
 //!    the target directory: `target/browser/sheet.png` and `sheet-form-errors.png`, their paths
 //!    printed).
 //! 3. A first phone joins directly (`NUMBER**CODE`) and sends 700 Hz; a second one dials the

@@ -42,6 +42,7 @@ async fn book(b: &TestBridge, language: &str) {
         local_start: "2026-01-01T00:00".into(),
         duration_minutes: 60,
         kind: "audio".into(),
+        layout: String::new(),
         capacity: 20,
         comment: String::new(),
         recipients: Vec::new(),

@@ -13,6 +13,10 @@
 //!   detector's 300 ms, the speaker hold, one frame, the network) and must stay under 1.5 s.
 //! - An RTCP PLI from a receiver gets an IDR within 250 ms.
 //!
+//! Other tests: a 2×2 grid with an audio-only caller's name tile, where `*` switches to 3×3; an
+//! audio conference answering video with port 0; and a conference booked the way the portal
+//! stores one, in 2×2, whose picture is composed in that layout rather than the 1+N default.
+//!
 //! ffmpeg is a test dependency (`make test` installs it); without it the test fails, unless
 //! `PONT_SKIP_FFMPEG=1` asks to skip it.
 
@@ -24,10 +28,11 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::phone::bind_rtp_pair;
-use common::{Phone, PhoneOptions, TestBridge, CODE, NUMBER};
+use common::{unix_now, Phone, PhoneOptions, TestBridge, CODE, NUMBER};
 use media::h264::Depacketizer;
-use media::video::{H264Decoder, Layout};
+use media::video::{H264Decoder, Layout, Rect};
 use media::Ssrc;
+use pont::store::{NewBooking, NumberAlloc};
 use sip::sdp::LocalVideo;
 use tokio::net::UdpSocket;
 use tokio::process::{Child, Command};
@@ -508,4 +513,76 @@ async fn an_audio_conference_refuses_video_with_port_zero() {
         "the answer has m=video 0: {log}"
     );
     let _ = phone.hangup(Duration::from_secs(2)).await;
+}
+
+/// The centre of a tile.
+fn centre(r: &Rect) -> (usize, usize) {
+    (r.x + r.width / 2, r.y + r.height / 2)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_booked_layout_reaches_the_picture() {
+    if skip() {
+        return;
+    }
+    let b = TestBridge::start().await;
+    // Booked as the portal and the API store a booking (open from a minute ago, for an hour),
+    // in 2×2: the layout travels from the booking to its occurrence, which the bridge reads.
+    let now = unix_now();
+    let new = NewBooking {
+        owner_id: None,
+        title: "Grid".into(),
+        access_code: CODE.into(),
+        time_zone: "UTC".into(),
+        local_start: "2026-01-01T00:00".into(),
+        duration_minutes: 60,
+        kind: "video".into(),
+        layout: "2x2".into(),
+        capacity: 10,
+        comment: String::new(),
+        recipients: Vec::new(),
+        recurrence_weekdays: String::new(),
+        recurrence_until: String::new(),
+        language: "en".into(),
+        occurrences: vec![(now - 60, now + 3600)],
+    };
+    let alloc = NumberAlloc {
+        digits: 6,
+        early_secs: 600,
+        preferred: Some(NUMBER.into()),
+        only_preferred: true,
+        seed: 1,
+    };
+    let booking = b
+        .store
+        .create_booking(&new, &alloc, now, |_| Vec::new())
+        .await
+        .expect("booking stored");
+    assert_eq!(booking.number, NUMBER);
+
+    // Red talks; green, silent, watches.
+    let red = video_caller(&b, "red", Some(440.0)).await;
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    let green = video_caller(&b, "green", None).await;
+    tokio::time::sleep(Duration::from_millis(3000)).await;
+
+    let grid = Layout::Grid2x2.tiles(1280, 720);
+    let seen_by_green = last_picture(&green.received).await;
+    let (x, y) = centre(&grid[0]);
+    let c = colour_at(&seen_by_green, x, y);
+    assert!(
+        is(c, "red"),
+        "green sees red in the first 2×2 tile, got {c:?}"
+    );
+    // A point inside the 1+N main tile (the default layout) but in the second 2×2 tile, which
+    // is empty with one other participant: red there would mean 1+N.
+    let main = Layout::OnePlusN.tiles(1280, 720)[0];
+    let (x, y) = (main.x + main.width - 40, centre(&grid[1]).1);
+    assert!(
+        (grid[1].x..grid[1].x + grid[1].width).contains(&x) && y < main.y + main.height,
+        "({x}, {y}) is in both the 1+N main tile and the second 2×2 tile"
+    );
+    let c = colour_at(&seen_by_green, x, y);
+    assert!(!is(c, "red"), "a 1+N main tile at ({x}, {y}): {c:?}");
+    drop((red, green));
 }

@@ -57,6 +57,7 @@ async fn book(tb: &TestBridge, recipients: &[&str]) -> Booking {
         time_zone: "Europe/Paris".into(),
         duration_minutes: "60".into(),
         kind: "audio".into(),
+        layout: String::new(),
         capacity: "5".into(),
         comment: "".into(),
         recipients: recipients.iter().map(|r| r.to_string()).collect(),

@@ -439,6 +439,113 @@ async fn a_valid_form_books_and_shows_the_connection_sheet() {
 }
 
 #[tokio::test]
+async fn the_video_layout_is_chosen_on_the_form_and_shown_on_the_sheet() {
+    let p = Portal::start().await;
+    p.user("alice", "pw-alice", false).await;
+    let (client, csrf) = p.login("alice", "pw-alice").await;
+
+    // The select, beside the type, with the bridge's default chosen.
+    let (_, form) = p.get(&client, "/conferences/new").await;
+    assert!(
+        form.contains(r#"<select id="layout" name="layout" aria-describedby="hint-layout">"#),
+        "{form}"
+    );
+    assert!(form.contains(r#"<option value="" selected>Default (1 large + 5 small)</option>"#));
+    for value in ["voice-switched", "1+n", "2x2", "3x3"] {
+        assert!(
+            form.contains(&format!(r#"<option value="{value}">"#)),
+            "{value}"
+        );
+    }
+    assert!(form.contains("For audio and video conferences only."));
+
+    // Booked in 3×3: the row, each occurrence and the sheet say so.
+    let with_layout = |layout: &str, kind: &str, title: &str, days: i64| {
+        let mut f = valid_form(title, days, &csrf);
+        f.retain(|(k, _)| *k != "kind");
+        f.push(("kind", kind.into()));
+        f.push(("layout", layout.into()));
+        f
+    };
+    let r = p
+        .post(
+            &client,
+            "/conferences",
+            &with_layout("3x3", "video", "Grid", 2),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let sheet_path = r.headers()[LOCATION].to_str().unwrap().to_string();
+    let stored = p.bookings().await;
+    assert_eq!(stored[0].layout, "3x3");
+    assert!(stored[0].occurrences.iter().all(|c| c.layout == "3x3"));
+    let (_, sheet) = p.get(&client, &sheet_path).await;
+    assert_eq!(text_of(&sheet, "layout").as_deref(), Some("3×3"));
+    let key = text_of(&sheet, "layout-key").unwrap();
+    assert!(key.contains("press * on the dial pad"), "{key}");
+    assert!(
+        sheet.contains("Video layout: 3×3\n"),
+        "the text version too"
+    );
+    // The edit form shows it chosen.
+    let (_, edit) = p.get(&client, &format!("{sheet_path}/edit")).await;
+    assert!(edit.contains(r#"<option value="3x3" selected>3×3</option>"#));
+
+    // A value the select does not offer: the error beside the field, the value kept.
+    let r = p
+        .post(
+            &client,
+            "/conferences",
+            &with_layout("4x4", "video", "Bad", 3),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = r.text().await.unwrap();
+    assert!(
+        page.contains(r#"<p class="error" id="error-layout">Unknown video layout: “4x4”"#),
+        "{page}"
+    );
+    assert!(page.contains(r#"<option value="4x4" selected>4x4</option>"#));
+    let select = page.find(r#"name="layout""#).unwrap();
+    let error = page.find(r#"id="error-layout""#).unwrap();
+    let capacity = page.find(r#"name="capacity""#).unwrap();
+    assert!(
+        select < error && error < capacity,
+        "the error sits beside its field"
+    );
+    assert_eq!(p.bookings().await.len(), 1, "nothing saved");
+
+    // Audio only: the layout is dropped, and the sheet has no layout row.
+    let r = p
+        .post(
+            &client,
+            "/conferences",
+            &with_layout("2x2", "audio", "Voice", 4),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let audio_path = r.headers()[LOCATION].to_str().unwrap().to_string();
+    let audio = p
+        .bookings()
+        .await
+        .into_iter()
+        .find(|b| b.title == "Voice")
+        .unwrap();
+    assert_eq!(audio.layout, "");
+    let (_, sheet) = p.get(&client, &audio_path).await;
+    assert!(!sheet.contains(r#"id="layout""#), "{sheet}");
+
+    // In French.
+    let (_, sheet) = p.get(&client, &format!("{sheet_path}?lang=fr")).await;
+    assert_eq!(text_of(&sheet, "layout").as_deref(), Some("3×3"));
+    assert!(sheet.contains("Disposition vidéo"));
+    let (_, form) = p.get(&client, "/conferences/new?lang=fr").await;
+    assert!(
+        form.contains(r#"<option value="" selected>Par défaut (1 grande + 5 petites)</option>"#)
+    );
+}
+
+#[tokio::test]
 async fn an_overlap_warns_and_books_once_confirmed() {
     let p = Portal::start().await;
     p.user("alice", "pw-alice", false).await;

@@ -189,6 +189,21 @@ mod tests {
     }
 
     #[test]
+    fn the_invitation_names_the_layout_and_the_key() {
+        let mut b = booking(&["2026-12-01T09:00:00Z"]);
+        b.layout = "3x3".into();
+        let mails = invitations(&b, &config(), Change::Created, NOW);
+        assert!(mails[0]
+            .body
+            .contains("Type : audio et vidéo\nDisposition vidéo : 3×3\n"));
+        assert!(mails[0]
+            .body
+            .contains("la touche * (clavier de numérotation)"));
+        // The calendar entry's description is the same text.
+        assert!(mails[0].ics.contains("Disposition vidéo : 3×3"));
+    }
+
+    #[test]
     fn no_recipient_no_mail() {
         let mut b = booking(&["2026-12-01T09:00:00Z"]);
         b.recipients.clear();

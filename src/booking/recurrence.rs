@@ -156,6 +156,7 @@ mod tests {
             time_zone: zone.into(),
             duration_minutes: 90,
             kind: Kind::Video,
+            layout: None,
             capacity: 10,
             comment: String::new(),
             recipients: vec![],

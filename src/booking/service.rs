@@ -4,6 +4,7 @@
 //! The form and the API both call these functions, so a rule, a metric or a mail cannot exist on
 //! one side only. The clock and the random numbers are read here (the pure modules receive them).
 
+use media::video::Layout;
 use rand::Rng;
 
 use crate::metrics;
@@ -115,6 +116,7 @@ fn new_booking(
         local_start: valid.start.strftime("%Y-%m-%dT%H:%M").to_string(),
         duration_minutes: valid.duration_minutes,
         kind: valid.kind.as_str().to_string(),
+        layout: valid.layout.map_or("", Layout::name).to_string(),
         capacity: valid.capacity,
         comment: valid.comment.clone(),
         recipients: valid.recipients.clone(),
@@ -231,6 +233,7 @@ pub async fn instant(app: &App, owner: &User, lang: Lang) -> Result<Booking, Boo
         time_zone: zone,
         duration_minutes: 60,
         kind: Kind::Video,
+        layout: None,
         capacity: 20,
         comment: String::new(),
         recipients: Vec::new(),
@@ -322,6 +325,7 @@ pub fn input_of(booking: &Booking) -> BookingInput {
         time_zone: booking.time_zone.clone(),
         duration_minutes: booking.duration_minutes.to_string(),
         kind: booking.kind.clone(),
+        layout: booking.layout.clone(),
         capacity: booking.capacity.to_string(),
         comment: booking.comment.clone(),
         recipients: booking.recipients.clone(),
@@ -351,6 +355,7 @@ mod tests {
             local_start: "2026-12-01T10:00".into(),
             duration_minutes: 90,
             kind: "audio".into(),
+            layout: String::new(),
             capacity: 12,
             comment: "bring slides".into(),
             recipients: vec!["a@example.org".into(), "b@example.org".into()],
@@ -375,11 +380,20 @@ mod tests {
         assert_eq!(input.time_zone, "Europe/Paris");
         assert_eq!(input.duration_minutes, "90");
         assert_eq!(input.kind, "audio");
+        assert_eq!(input.layout, "");
         assert_eq!(input.capacity, "12");
         assert_eq!(input.comment, "bring slides");
         assert_eq!(input.recipients, ["a@example.org", "b@example.org"]);
         assert_eq!(input.weekdays, ["mon", "wed"]);
         assert_eq!(input.until, "2026-12-31");
+    }
+
+    #[test]
+    fn input_of_keeps_the_layout() {
+        let mut b = stored();
+        b.kind = "video".into();
+        b.layout = "3x3".into();
+        assert_eq!(input_of(&b).layout, "3x3");
     }
 
     #[test]
@@ -425,6 +439,7 @@ mod tests {
             time_zone: "Europe/Paris".into(),
             duration_minutes: 45,
             kind: Kind::Video,
+            layout: Some(Layout::Grid2x2),
             capacity: 8,
             comment: String::new(),
             recipients: vec![],
@@ -444,6 +459,7 @@ mod tests {
         assert_eq!(new.recurrence_weekdays, "mon,fri");
         assert_eq!(new.recurrence_until, "2026-12-19");
         assert_eq!(new.kind, "video");
+        assert_eq!(new.layout, "2x2");
         assert_eq!(new.language, "en");
         assert_eq!(new.occurrences, vec![(1, 2)]);
     }

@@ -9,7 +9,9 @@
 use crate::config::PortalConfig;
 use crate::store::Booking;
 
-use super::{recurrence, tz, validate, Lang};
+use super::{effective_layout, layout_label, recurrence, tz, validate, Lang};
+use crate::call::LAYOUT_KEY;
+use media::video::Layout;
 
 /// The sheet's data, every value ready to print.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,6 +48,21 @@ pub struct Sheet {
     pub modify_url: String,
     /// `audio` / `video`.
     pub kind: String,
+    /// The picture's layout for a video conference (the booked one, or the bridge's default);
+    /// `None` for audio only.
+    pub layout: Option<Layout>,
+}
+
+/// The sheet's line about changing the layout during the conference, in `lang`.
+pub fn layout_key_hint(lang: Lang) -> String {
+    match lang {
+        Lang::Fr => format!(
+            "Pendant la conférence, la touche {LAYOUT_KEY} (clavier de numérotation) fait passer l'image de tous à la disposition suivante."
+        ),
+        Lang::En => format!(
+            "During the conference, press {LAYOUT_KEY} on the dial pad to switch everyone's picture to the next layout."
+        ),
+    }
 }
 
 /// `+33 4 26 68 73 07` → `+33426687307`: a gateway number as it is dialled (digits, and the
@@ -71,6 +88,7 @@ struct Labels {
     kind: &'static str,
     audio: &'static str,
     video: &'static str,
+    layout: &'static str,
     capacity: &'static str,
     comment: &'static str,
     join: &'static str,
@@ -94,6 +112,7 @@ const FR: Labels = Labels {
     kind: "Type",
     audio: "audio seul",
     video: "audio et vidéo",
+    layout: "Disposition vidéo",
     capacity: "Connexions prévues",
     comment: "Commentaire",
     join: "Pour rejoindre la conférence",
@@ -118,6 +137,7 @@ const EN: Labels = Labels {
     kind: "Type",
     audio: "audio only",
     video: "audio and video",
+    layout: "Video layout",
     capacity: "Expected connections",
     comment: "Comment",
     join: "To join the conference",
@@ -189,6 +209,7 @@ impl Sheet {
                 config.public_url.trim_end_matches('/'),
                 booking.modify_token
             ),
+            layout: (booking.kind != "audio").then(|| effective_layout(&booking.layout)),
             kind: booking.kind.clone(),
             number,
         }
@@ -222,6 +243,9 @@ impl Sheet {
             l.video
         };
         line(l.kind, kind);
+        if let Some(layout) = self.layout {
+            line(l.layout, layout_label(layout, lang));
+        }
         line(l.capacity, &self.capacity.to_string());
         if !self.comment.is_empty() {
             // Continuation lines of a multi-line comment are indented under its label.
@@ -252,6 +276,11 @@ impl Sheet {
         }
         line(l.number, &format!("{} {}", self.number, l.end_with_hash));
         line(l.code, &format!("{} {}", self.access_code, l.end_with_hash));
+        if self.layout.is_some() {
+            out.push('\n');
+            out.push_str(&layout_key_hint(lang));
+            out.push('\n');
+        }
         if !self.occurrences_local.is_empty() {
             out.push('\n');
             out.push_str(l.occurrences);
@@ -325,6 +354,7 @@ pub(crate) mod tests {
             local_start: "2026-12-01T10:00".into(),
             duration_minutes: 90,
             kind: "video".into(),
+            layout: String::new(),
             capacity: 10,
             comment: "Ordre du jour joint.".into(),
             recipients: vec!["alice@example.fr".into(), "bob@example.org".into()],
@@ -407,6 +437,8 @@ pub(crate) mod tests {
             "Début : 2026-12-01 10:00 (Europe/Paris)\n",
             "Durée : 01:30\n",
             "Type : audio et vidéo\n",
+            "Disposition vidéo : 1 grande + 5 petites\n",
+            "la touche * (clavier de numérotation) fait passer l'image de tous à la disposition suivante.\n",
             "Connexions prévues : 10\n",
             "Commentaire : Ordre du jour joint.\n",
             "- Système de visio ou client SIP : sip:721051@visio.example.fr\n",
@@ -437,6 +469,40 @@ pub(crate) mod tests {
         ] {
             assert!(text.contains(expected), "missing {expected:?} in\n{text}");
         }
+    }
+
+    #[test]
+    fn a_video_sheet_names_its_layout_and_the_key() {
+        let mut b = booking(&["2026-12-01T09:00:00Z"]);
+        b.layout = "3x3".into();
+        let s = Sheet::new(&b, &config());
+        assert_eq!(s.layout, Some(Layout::Grid3x3));
+        let text = s.to_text(Lang::En);
+        assert!(
+            text.contains("Type: audio and video\nVideo layout: 3×3\n"),
+            "{text}"
+        );
+        assert!(text.contains("press * on the dial pad"), "{text}");
+        b.layout = "voice-switched".into();
+        let text = Sheet::new(&b, &config()).to_text(Lang::En);
+        assert!(
+            text.contains("Video layout: Voice-switched full screen\n"),
+            "{text}"
+        );
+        // The bridge's default when none was chosen.
+        b.layout = String::new();
+        assert_eq!(Sheet::new(&b, &config()).layout, Some(Layout::OnePlusN));
+    }
+
+    #[test]
+    fn an_audio_sheet_has_no_layout() {
+        let mut b = booking(&["2026-12-01T09:00:00Z"]);
+        b.kind = "audio".into();
+        let s = Sheet::new(&b, &config());
+        assert_eq!(s.layout, None);
+        let text = s.to_text(Lang::En);
+        assert!(!text.contains("layout"), "{text}");
+        assert!(!text.contains(&layout_key_hint(Lang::En)), "{text}");
     }
 
     #[test]

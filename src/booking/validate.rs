@@ -10,6 +10,7 @@
 //! | time zone | an IANA name the tz database knows |
 //! | duration | whole minutes, 30–480 |
 //! | kind | `audio` or `video` |
+//! | layout | empty (the bridge's default) or a name `media::video::Layout::from_name` knows, stored canonical; ignored (stored empty) for audio |
 //! | capacity | 2–20 |
 //! | comment | at most 500 characters |
 //! | recipients | 0–20 addresses `local@domain.tld`, duplicates (any case) dropped |
@@ -22,6 +23,7 @@ use jiff::Span;
 
 use super::recurrence::{self, parse_weekday, MAX_OCCURRENCES};
 use super::{tz, BookingInput, Field, FieldErrors, Kind, Lang, Recurrence, ValidBooking};
+use media::video::Layout;
 
 /// How far ahead a booking may start (3 months, counted in the booking's zone).
 pub const MAX_MONTHS_AHEAD: i8 = 3;
@@ -203,6 +205,30 @@ fn check_access_code(raw: &str, lang: Lang) -> Result<Option<String>, String> {
             "The access code must be 4 digits, from 1000 to 9999 (leave it empty to have one generated).",
         ))
     }
+}
+
+/// Video layout: empty = the bridge's default, else one of the names (or aliases) the video
+/// compositor knows. An audio-only conference has no picture: whatever was sent is dropped, so
+/// switching the type to audio never trips over a layout chosen before.
+fn check_layout(raw: &str, kind: Option<Kind>, lang: Lang) -> Result<Option<Layout>, String> {
+    let name = raw.trim();
+    if kind == Some(Kind::Audio) || name.is_empty() {
+        return Ok(None);
+    }
+    Layout::from_name(name).map(Some).ok_or_else(|| {
+        let known = Layout::ALL.map(Layout::name).join(", ");
+        // Echo what was typed, but not a whole pasted page.
+        let name: String = if name.chars().count() > 40 {
+            name.chars().take(40).chain(['…']).collect()
+        } else {
+            name.to_string()
+        };
+        msg(
+            lang,
+            format!("Disposition vidéo inconnue : « {name} » (au choix : {known})."),
+            format!("Unknown video layout: “{name}” (choose one of {known})."),
+        )
+    })
 }
 
 /// Comment: at most 500 characters, line breaks normalised to `\n`.
@@ -434,6 +460,11 @@ pub fn validate(
             )
         }),
     );
+    let layout = keep(
+        &mut errors,
+        Field::Layout,
+        check_layout(&input.layout, kind, lang),
+    );
     let capacity = keep(
         &mut errors,
         Field::Capacity,
@@ -503,6 +534,7 @@ pub fn validate(
         time_zone,
         duration_minutes,
         kind,
+        layout,
         capacity,
         comment,
         recipients,
@@ -515,6 +547,7 @@ pub fn validate(
             Some(time_zone),
             Some(duration_minutes),
             Some(kind),
+            Some(layout),
             Some(capacity),
             Some(comment),
             Some(recipients),
@@ -527,6 +560,7 @@ pub fn validate(
                 time_zone,
                 duration_minutes,
                 kind,
+                layout,
                 capacity,
                 comment,
                 recipients,
@@ -573,6 +607,7 @@ mod tests {
             time_zone: "Europe/Paris".into(),
             duration_minutes: "90".into(),
             kind: "video".into(),
+            layout: String::new(),
             capacity: "10".into(),
             comment: "Ordre du jour joint.".into(),
             recipients: vec!["alice@example.fr".into()],
@@ -746,6 +781,68 @@ mod tests {
     }
 
     #[test]
+    fn layout_names_and_aliases_are_stored_canonical() {
+        assert_eq!(passes(&good()).layout, None);
+        assert_eq!(passes(&with(|i| i.layout = "  ".into())).layout, None);
+        for (typed, layout) in [
+            ("voice-switched", Layout::VoiceSwitched),
+            ("1+n", Layout::OnePlusN),
+            ("2x2", Layout::Grid2x2),
+            ("3x3", Layout::Grid3x3),
+            ("Speaker", Layout::VoiceSwitched),
+            ("1+5", Layout::OnePlusN),
+            (" CP4 ", Layout::Grid2x2),
+            ("3×3", Layout::Grid3x3),
+        ] {
+            let v = passes(&with(|i| i.layout = typed.into()));
+            assert_eq!(v.layout, Some(layout), "{typed:?}");
+        }
+        // Every canonical name comes back as itself.
+        for layout in Layout::ALL {
+            let v = passes(&with(|i| i.layout = layout.name().into()));
+            assert_eq!(v.layout.map(Layout::name), Some(layout.name()));
+        }
+    }
+
+    #[test]
+    fn an_unknown_layout_fails_on_its_field_in_both_languages() {
+        for bad in ["4x4", "grille", "1+", "2x2x2"] {
+            fails_on(&with(|i| i.layout = bad.into()), Field::Layout);
+        }
+        let en = errors_of(&with(|i| i.layout = "4x4".into()));
+        assert_eq!(
+            en.get(Field::Layout),
+            Some("Unknown video layout: “4x4” (choose one of voice-switched, 1+n, 2x2, 3x3).")
+        );
+        let fr = validate(&with(|i| i.layout = "4x4".into()), now(), Lang::Fr, None).unwrap_err();
+        assert_eq!(
+            fr.get(Field::Layout),
+            Some(
+                "Disposition vidéo inconnue : « 4x4 » (au choix : voice-switched, 1+n, 2x2, 3x3)."
+            )
+        );
+    }
+
+    #[test]
+    fn an_audio_conference_has_no_layout() {
+        let audio = |layout: &str| {
+            with(|i| {
+                i.kind = "audio".into();
+                i.layout = layout.into();
+            })
+        };
+        assert_eq!(passes(&audio("3x3")).layout, None);
+        // Ignored, not checked: there is no picture to lay out.
+        assert_eq!(passes(&audio("4x4")).layout, None);
+        // With an unknown type the layout is still checked (it may be a video conference).
+        let e = errors_of(&with(|i| {
+            i.kind = "both".into();
+            i.layout = "4x4".into();
+        }));
+        assert!(e.get(Field::Kind).is_some() && e.get(Field::Layout).is_some());
+    }
+
+    #[test]
     fn capacity_rules_and_boundaries() {
         passes(&with(|i| i.capacity = "2".into()));
         passes(&with(|i| i.capacity = "20".into()));
@@ -914,6 +1011,7 @@ mod tests {
             time_zone: "Nowhere".into(),
             duration_minutes: "5".into(),
             kind: "hologram".into(),
+            layout: "4x4".into(),
             capacity: "200".into(),
             comment: "x".repeat(600),
             recipients: vec!["nobody".into()],
@@ -931,6 +1029,7 @@ mod tests {
                 Field::TimeZone,
                 Field::Duration,
                 Field::Kind,
+                Field::Layout,
                 Field::Capacity,
                 Field::Comment,
                 Field::Recipients,

@@ -36,6 +36,9 @@ pub struct NewBooking {
     pub duration_minutes: i64,
     /// `audio` or `video`.
     pub kind: String,
+    /// Video layout, canonical name (`2x2`…); empty = the bridge's default (always empty for
+    /// audio). Copied to every occurrence's conference row.
+    pub layout: String,
     /// Hard cap.
     pub capacity: i64,
     /// Comment.
@@ -89,6 +92,9 @@ pub struct Booking {
     pub duration_minutes: i64,
     /// `audio` / `video`.
     pub kind: String,
+    /// Video layout, canonical name (`2x2`…); empty = the bridge's default (always empty for
+    /// audio). Copied to every occurrence's conference row.
+    pub layout: String,
     /// Hard cap.
     pub capacity: i64,
     /// Comment.
@@ -139,7 +145,7 @@ const MAX_TRANSIENT_RETRIES: usize = 3;
 /// The columns `row_to_booking` reads, in its order.
 const BOOKING_COLUMNS: &str = "id, owner_id, number, title, access_code, time_zone, local_start, \
     duration_minutes, kind, capacity, comment, recurrence_weekdays, recurrence_until, language, \
-    modify_token, ics_sequence, cancelled_at, created_at, updated_at";
+    modify_token, ics_sequence, cancelled_at, created_at, updated_at, layout";
 
 /// What one allocation attempt writes.
 enum Write<'a> {
@@ -463,6 +469,7 @@ fn booking_of(id: &str, token: &str, number: &str, new: &NewBooking, now: i64) -
         local_start: new.local_start.clone(),
         duration_minutes: new.duration_minutes,
         kind: new.kind.clone(),
+        layout: new.layout.clone(),
         capacity: new.capacity,
         comment: new.comment.clone(),
         recipients: new.recipients.clone(),
@@ -491,7 +498,7 @@ async fn write_create(
     sqlx::query(&format!(
         "INSERT INTO bookings ({BOOKING_COLUMNS}, first_start, last_end) VALUES \
          ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
-         $20, $21)"
+         $20, $21, $22)"
     ))
     .bind(&booking.id)
     .bind(booking.owner_id.clone())
@@ -512,6 +519,7 @@ async fn write_create(
     .bind(booking.cancelled_at)
     .bind(booking.created_at)
     .bind(booking.updated_at)
+    .bind(&booking.layout)
     .bind(first_start)
     .bind(last_end)
     .execute(&mut *conn)
@@ -539,8 +547,8 @@ async fn write_update(
         "UPDATE bookings SET number = $2, title = $3, access_code = $4, time_zone = $5, \
          local_start = $6, duration_minutes = $7, kind = $8, capacity = $9, comment = $10, \
          recurrence_weekdays = $11, recurrence_until = $12, language = $13, \
-         ics_sequence = ics_sequence + 1, first_start = $14, last_end = $15, updated_at = $16 \
-         WHERE id = $1 AND cancelled_at IS NULL",
+         ics_sequence = ics_sequence + 1, first_start = $14, last_end = $15, updated_at = $16, \
+         layout = $17 WHERE id = $1 AND cancelled_at IS NULL",
     )
     .bind(id)
     .bind(number)
@@ -558,6 +566,7 @@ async fn write_update(
     .bind(first_start)
     .bind(last_end)
     .bind(now)
+    .bind(&new.layout)
     .execute(&mut *conn)
     .await?;
     if done.rows_affected() == 0 {
@@ -629,7 +638,7 @@ async fn insert_occurrences(
             capacity: booking.capacity,
             kind: booking.kind.clone(),
             language: booking.language.clone(),
-            layout: String::new(),
+            layout: booking.layout.clone(),
         };
         insert_conference(conn, &conf, Some(&booking.id), now).await?;
         // Occurrences of one booking may round into a shared slot (back to back, or within
@@ -681,6 +690,7 @@ fn row_to_booking(row: &AnyRow) -> Result<Booking, sqlx::Error> {
         cancelled_at: row.try_get(16)?,
         created_at: row.try_get(17)?,
         updated_at: row.try_get(18)?,
+        layout: row.try_get(19)?,
         recipients: Vec::new(),
         occurrences: Vec::new(),
     })

@@ -146,6 +146,11 @@ async fn replace(
     if request.input.access_code.is_empty() {
         request.input.access_code = booking.access_code.clone();
     }
+    // Likewise a client that does not know about layouts (written before them) must not reset
+    // the one the organiser chose; `"layout": ""` asks for the default explicitly.
+    if !request.layout_given {
+        request.input.layout = booking.layout.clone();
+    }
     let updated = service::update(
         &app,
         &booking,
@@ -380,6 +385,8 @@ struct ApiRequest {
     input: BookingInput,
     /// Go on despite the organiser's overlapping bookings.
     confirm_overlap: bool,
+    /// Whether the body named a `layout` (not `null`): a PUT without one keeps the booked layout.
+    layout_given: bool,
 }
 
 /// The fields a request may carry; anything else is a 422 naming it (a typo such as `capacty`
@@ -391,6 +398,7 @@ const KNOWN_FIELDS: &[&str] = &[
     "time_zone",
     "duration_minutes",
     "kind",
+    "layout",
     "capacity",
     "comment",
     "recipients",
@@ -492,6 +500,7 @@ fn typed_fields(object: &Map<String, Value>, lang: Lang) -> (ApiRequest, BTreeMa
         time_zone: r.string("time_zone"),
         duration_minutes: r.integer("duration_minutes"),
         kind: r.string("kind"),
+        layout: r.string("layout"),
         capacity: r.integer("capacity"),
         comment: r.string("comment"),
         recipients: r.string_list("recipients"),
@@ -499,10 +508,12 @@ fn typed_fields(object: &Map<String, Value>, lang: Lang) -> (ApiRequest, BTreeMa
         until,
     };
     let confirm_overlap = r.bool("confirm_overlap");
+    let layout_given = r.get("layout").is_some();
     (
         ApiRequest {
             input,
             confirm_overlap,
+            layout_given,
         },
         r.errors,
     )
@@ -631,6 +642,8 @@ struct ConferenceJson {
     time_zone: String,
     duration_minutes: i64,
     kind: String,
+    /// Canonical layout name, `""` = the bridge's default (always `""` for audio).
+    layout: String,
     capacity: i64,
     comment: String,
     recipients: Vec<String>,
@@ -696,6 +709,7 @@ impl ConferenceJson {
             time_zone: booking.time_zone.clone(),
             duration_minutes: booking.duration_minutes,
             kind: booking.kind.clone(),
+            layout: booking.layout.clone(),
             capacity: booking.capacity,
             comment: booking.comment.clone(),
             recipients: booking.recipients.clone(),
@@ -738,6 +752,7 @@ mod tests {
                 "time_zone": "Europe/Paris",
                 "duration_minutes": 90,
                 "kind": "video",
+                "layout": "CP4",
                 "capacity": 12,
                 "recipients": ["a@example.org", "b@example.org"],
                 "recurrence": {"weekdays": ["mon", "thu"], "until": "2026-12-31"},
@@ -748,11 +763,13 @@ mod tests {
         );
         assert!(errors.is_empty(), "{errors:?}");
         assert!(req.confirm_overlap);
+        assert!(req.layout_given);
         let i = req.input;
         assert_eq!(i.title, "Weekly");
         assert_eq!(i.access_code, "");
         assert_eq!(i.duration_minutes, "90");
         assert_eq!(i.capacity, "12");
+        assert_eq!(i.layout, "CP4");
         assert_eq!(i.comment, "");
         assert_eq!(i.recipients, ["a@example.org", "b@example.org"]);
         assert_eq!(i.weekdays, ["mon", "thu"]);
@@ -769,6 +786,7 @@ mod tests {
                 "recipients": "a@example.org",
                 "recurrence": {"weekdays": ["mon"], "until": "2026-12-31", "every": 2},
                 "confirm_overlap": "yes",
+                "layout": 4,
                 "capacty": 3
             })),
             Lang::En,
@@ -781,6 +799,7 @@ mod tests {
                 "capacty",
                 "confirm_overlap",
                 "duration_minutes",
+                "layout",
                 "recipients",
                 "recurrence",
                 "title"
@@ -790,6 +809,9 @@ mod tests {
         assert_eq!(errors["title"], "must be a string");
         assert!(!req.confirm_overlap);
         assert_eq!(req.input.duration_minutes, "");
+
+        let (req, _) = typed_fields(&object(json!({"layout": null})), Lang::En);
+        assert!(!req.layout_given, "null is absent");
 
         let (_, fr) = typed_fields(&object(json!({"capacity": "dix"})), Lang::Fr);
         assert_eq!(fr["capacity"], "doit être un nombre entier");

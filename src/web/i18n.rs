@@ -115,6 +115,12 @@ pub struct Strings {
     pub kind_audio: &'static str,
     /// Audio and video.
     pub kind_video: &'static str,
+    /// Video layout field.
+    pub f_layout: &'static str,
+    /// Video layout hint.
+    pub f_layout_hint: &'static str,
+    /// The layout choice that leaves it to the bridge.
+    pub layout_default: &'static str,
     /// Capacity field.
     pub f_capacity: &'static str,
     /// Capacity hint.
@@ -180,6 +186,8 @@ pub struct Strings {
     pub s_capacity: &'static str,
     /// Sheet: kind.
     pub s_kind: &'static str,
+    /// Sheet: video layout.
+    pub s_layout: &'static str,
     /// Sheet: comment.
     pub s_comment: &'static str,
     /// Sheet: dates of a recurring booking.
@@ -267,6 +275,9 @@ pub static EN: Strings = Strings {
     f_kind: "Type",
     kind_audio: "Audio only",
     kind_video: "Audio and video",
+    f_layout: "Video layout",
+    f_layout_hint: "For audio and video conferences only. Participants can switch it with * during the conference.",
+    layout_default: "Default (1 large + 5 small)",
     f_capacity: "Estimated connections",
     f_capacity_hint: "2 to 20. The bridge refuses connections beyond this number.",
     f_comment: "Comment",
@@ -300,6 +311,7 @@ pub static EN: Strings = Strings {
     s_duration: "Duration",
     s_capacity: "Connections",
     s_kind: "Type",
+    s_layout: "Video layout",
     s_comment: "Comment",
     s_dates: "Dates",
     s_modify_url: "Modification link",
@@ -373,6 +385,9 @@ pub static FR: Strings = Strings {
     f_kind: "Type",
     kind_audio: "Audio seulement",
     kind_video: "Audio et vidéo",
+    f_layout: "Disposition vidéo",
+    f_layout_hint: "Pour les conférences audio et vidéo seulement. Les participants peuvent la changer avec * pendant la conférence.",
+    layout_default: "Par défaut (1 grande + 5 petites)",
     f_capacity: "Nombre de connexions estimé",
     f_capacity_hint: "2 à 20. Au-delà, le pont refuse les connexions.",
     f_comment: "Commentaire",
@@ -406,6 +421,7 @@ pub static FR: Strings = Strings {
     s_duration: "Durée",
     s_capacity: "Connexions",
     s_kind: "Type",
+    s_layout: "Disposition vidéo",
     s_comment: "Commentaire",
     s_dates: "Dates",
     s_modify_url: "Lien de modification",

@@ -10,8 +10,9 @@
 //
 // Steps: log in; open "Plan a conference"; submit an invalid form (title too long, capacity 50)
 // and check that each error shows beside its field and the typed title is kept; book a valid
-// conference starting in a few minutes; on the connection sheet read the SIP URI, conference
-// number, access code and modification link; save full-page screenshots of the sheet (SCREENSHOT)
+// conference (audio and video, in the 2×2 layout) starting in a few minutes; on the connection
+// sheet check the layout it names, read the SIP URI, conference number, access code and
+// modification link; save full-page screenshots of the sheet (SCREENSHOT)
 // and of the refused form (SCREENSHOT with -form-errors before .png); open the
 // modification link in a fresh browser context (no session) and check it shows the same sheet.
 //
@@ -51,6 +52,9 @@ const LONG_TITLE = 'Weekly staff meeting of the whole department';
 /// The valid booking.
 const TITLE = 'Weekly staff';
 const RECIPIENT = 'staff@example.org';
+/// The video layout chosen in the form's select, and how the sheet names it.
+const LAYOUT = '2x2';
+const LAYOUT_SHOWN = '2×2';
 
 /// The form with its errors is kept beside the sheet's screenshot, for a person to look at.
 const ERRORS_SCREENSHOT = () => SCREENSHOT.replace(/(\.png)?$/, '-form-errors.png');
@@ -204,11 +208,12 @@ async function main() {
   await page.fill('[name="start_date"]', start.date);
   await page.fill('[name="start_time"]', start.time);
   await page.selectOption('select[name="duration_minutes"]', '60');
-  await page.check('input[name="kind"][value="audio"]');
+  await page.check('input[name="kind"][value="video"]');
+  await page.selectOption('select[name="layout"]', LAYOUT);
   await page.fill('[name="capacity"]', '5');
   await page.fill('[name="comment"]', 'Booked by the browser test.');
   await page.fill('[name="recipients"]', RECIPIENT);
-  log(`booking "${TITLE}" at ${start.date} ${start.time} ${zone}, 60 min, 5 connections`);
+  log(`booking "${TITLE}" at ${start.date} ${start.time} ${zone}, 60 min, 5 connections, video in ${LAYOUT}`);
   response = await submitForm();
   if (response.status() === 200 && (await page.locator('[name="confirm_overlap"]').count()) > 0) {
     // An overlap with another booking of the same organiser only warns: confirm it.
@@ -238,6 +243,10 @@ async function main() {
   const sheetTitle = await textOf('#title');
   if (!sheetTitle.includes(TITLE)) fail(`the sheet's #title says "${sheetTitle}", not "${TITLE}"`);
   if ((await page.locator('#sheet-text').count()) === 0) fail('the sheet has no #sheet-text to copy');
+  const layoutText = await textOf('#layout');
+  if (layoutText !== LAYOUT_SHOWN) fail(`the sheet's #layout says "${layoutText}", not "${LAYOUT_SHOWN}"`);
+  const keyText = await textOf('#layout-key');
+  if (!keyText.includes('*')) fail(`the sheet's #layout-key says "${keyText}", no * key in it`);
   await page.screenshot({ path: SCREENSHOT, fullPage: true, timeout: STEP_MS });
   log(`sheet at ${sheetPath} saved to ${SCREENSHOT}`);
 

@@ -20,6 +20,7 @@ fn new_booking(owner: &str, start: i64, minutes: i64) -> NewBooking {
         local_start: "2027-01-15T11:00".into(),
         duration_minutes: minutes,
         kind: "video".into(),
+        layout: String::new(),
         capacity: 12,
         comment: "Bring the slides".into(),
         recipients: vec!["b@example.org".into(), "a@example.org".into()],
@@ -68,6 +69,56 @@ async fn owner(store: &Store, name: &str) -> String {
         .unwrap()
         .0
         .id
+}
+
+#[tokio::test]
+async fn every_occurrence_carries_the_booking_layout() {
+    let (_dir, stores) = temp_stores().await;
+    for store in stores {
+        let alice = owner(&store, "alice").await;
+        let mut new = new_booking(&alice, T, 60);
+        new.layout = "2x2".into();
+        new.occurrences = (0..3).map(|d| (T + d * DAY, T + d * DAY + HOUR)).collect();
+        let b = store
+            .create_booking(&new, &alloc(None, false, 3), T - DAY, no_mails)
+            .await
+            .unwrap();
+        assert_eq!(b.layout, "2x2");
+        assert_eq!(store.booking(&b.id).await.unwrap().unwrap().layout, "2x2");
+        // Each occurrence as the bridge reads it at its own time.
+        for d in 0..3 {
+            let NumberStatus::Open(conf) = store
+                .lookup(&b.number, T + d * DAY, EARLY_JOIN_SECS)
+                .await
+                .unwrap()
+            else {
+                panic!("occurrence {d} not open");
+            };
+            assert_eq!(conf.layout, "2x2", "occurrence {d}");
+        }
+
+        // A change replaces the layout on the booking and on every (new) occurrence.
+        new.layout = "3x3".into();
+        let u = store
+            .update_booking(&b.id, &new, &alloc(None, false, 4), T - DAY, no_mails)
+            .await
+            .unwrap();
+        assert_eq!(u.layout, "3x3");
+        let stored = store.booking(&b.id).await.unwrap().unwrap();
+        assert_eq!(stored.layout, "3x3");
+        assert_eq!(stored.occurrences.len(), 3);
+        assert!(stored.occurrences.iter().all(|c| c.layout == "3x3"));
+
+        // Back to the default.
+        new.layout = String::new();
+        store
+            .update_booking(&b.id, &new, &alloc(None, false, 5), T - DAY, no_mails)
+            .await
+            .unwrap();
+        let stored = store.booking(&b.id).await.unwrap().unwrap();
+        assert_eq!(stored.layout, "");
+        assert!(stored.occurrences.iter().all(|c| c.layout.is_empty()));
+    }
 }
 
 #[tokio::test]

@@ -7,10 +7,11 @@
 
 use std::fmt::Write;
 
-use crate::booking::{tz, BookingInput, Field, FieldErrors, Lang};
+use crate::booking::{layout_label, tz, BookingInput, Field, FieldErrors, Lang};
 use crate::web::html::esc;
 use crate::web::i18n::t;
 use crate::web::session::FormData;
+use media::video::Layout;
 
 /// Weekday values of the recurrence checkboxes, Monday first.
 pub const WEEKDAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
@@ -32,6 +33,8 @@ pub struct FormValues {
     pub duration_minutes: String,
     /// `kind`
     pub kind: String,
+    /// `layout` (empty = the bridge's default)
+    pub layout: String,
     /// `capacity`
     pub capacity: String,
     /// `comment`
@@ -55,6 +58,7 @@ impl FormValues {
             time_zone: f.text("time_zone"),
             duration_minutes: f.text("duration_minutes"),
             kind: f.text("kind"),
+            layout: f.text("layout"),
             capacity: f.text("capacity"),
             comment: f.text("comment"),
             recipients: f.text("recipients"),
@@ -78,6 +82,7 @@ impl FormValues {
             time_zone: input.time_zone.clone(),
             duration_minutes: input.duration_minutes.clone(),
             kind: input.kind.clone(),
+            layout: input.layout.clone(),
             capacity: input.capacity.clone(),
             comment: input.comment.clone(),
             recipients: input.recipients.join("\n"),
@@ -127,6 +132,7 @@ impl FormValues {
             time_zone: self.time_zone.trim().to_string(),
             duration_minutes: self.duration_minutes.trim().to_string(),
             kind: self.kind.trim().to_string(),
+            layout: self.layout.trim().to_string(),
             capacity: self.capacity.trim().to_string(),
             comment: self.comment.clone(),
             recipients: self
@@ -399,6 +405,28 @@ pub fn render(v: &FormView<'_>) -> String {
     error_of(&mut out, e, Field::Kind);
     out.push_str("</fieldset>");
 
+    // The layout sits beside the type it depends on; without JavaScript it cannot hide for
+    // audio, so its hint says when it applies (the rules ignore it for audio).
+    let mut layouts = vec![(String::new(), s.layout_default.to_string())];
+    layouts.extend(
+        Layout::ALL
+            .iter()
+            .map(|l| (l.name().to_string(), layout_label(*l, v.lang).to_string())),
+    );
+    hinted_field(
+        &mut out,
+        e,
+        Field::Layout,
+        s.f_layout,
+        s.f_layout_hint,
+        |aria| {
+            let mut select = format!(r#"<select id="layout" name="layout"{aria}>"#);
+            options(&mut select, &val.layout, &layouts);
+            select.push_str("</select>");
+            select
+        },
+    );
+
     hinted_field(
         &mut out,
         e,
@@ -566,7 +594,7 @@ mod tests {
     fn posted_values_become_the_input() {
         let f = FormData::parse(
             b"title=Board&access_code=+1234+&start_date=2026-12-01&start_time=10%3A00&time_zone=Europe%2FParis\
-              &duration_minutes=90&kind=audio&capacity=8&comment=Hi&recipients=a%40x.org%0D%0Ab%40y.org%2C+c%40z.org\
+              &duration_minutes=90&kind=audio&layout=2x2&capacity=8&comment=Hi&recipients=a%40x.org%0D%0Ab%40y.org%2C+c%40z.org\
               &weekdays=mon&weekdays=fri&until=2026-12-31",
         );
         let input = FormValues::from_form(&f).to_input();
@@ -575,6 +603,7 @@ mod tests {
         assert_eq!(input.start, "2026-12-01T10:00");
         assert_eq!(input.time_zone, "Europe/Paris");
         assert_eq!(input.duration_minutes, "90");
+        assert_eq!(input.layout, "2x2");
         assert_eq!(input.recipients, ["a@x.org", "b@y.org", "c@z.org"]);
         assert_eq!(input.weekdays, ["mon", "fri"]);
         assert_eq!(input.until, "2026-12-31");
@@ -640,6 +669,48 @@ mod tests {
         assert!(html.contains(r#"<option selected>Europe/Paris</option>"#));
         assert!(html.contains(r#"id="submit""#));
         assert!(!html.contains("confirm_overlap"));
+    }
+
+    #[test]
+    fn the_layout_select_offers_every_layout_and_keeps_a_bad_value() {
+        let values = FormValues::defaults("Europe/Paris", 1_796_116_050);
+        assert_eq!(values.layout, "");
+        let html = render(&view(&values, &FieldErrors::default(), &[]));
+        assert!(
+            html.contains(r#"<select id="layout" name="layout" aria-describedby="hint-layout">"#)
+        );
+        assert!(html.contains(r#"<option value="" selected>Default (1 large + 5 small)</option>"#));
+        for (value, label) in [
+            ("voice-switched", "Voice-switched full screen"),
+            ("1+n", "1 large + 5 small"),
+            ("2x2", "2×2"),
+            ("3x3", "3×3"),
+        ] {
+            assert!(
+                html.contains(&format!(r#"<option value="{value}">{label}</option>"#)),
+                "{value}"
+            );
+        }
+        // The default's label names the bridge's default layout.
+        let default = layout_label(crate::call::DEFAULT_LAYOUT, Lang::En);
+        assert!(t(Lang::En).layout_default.contains(default));
+        let default_fr = layout_label(crate::call::DEFAULT_LAYOUT, Lang::Fr);
+        assert!(t(Lang::Fr).layout_default.contains(default_fr));
+        // Beside the type: after the kind radios, before the capacity.
+        let kind = html.find(r#"name="kind""#).unwrap();
+        let layout = html.find(r#"name="layout""#).unwrap();
+        let capacity = html.find(r#"name="capacity""#).unwrap();
+        assert!(kind < layout && layout < capacity);
+
+        let values = FormValues {
+            layout: "4x4".into(),
+            ..values
+        };
+        let errors = FieldErrors(vec![(Field::Layout, "Unknown".into())]);
+        let html = render(&view(&values, &errors, &[]));
+        assert!(html.contains(r#"<option value="4x4" selected>4x4</option>"#));
+        assert!(html.contains(r#"<p class="error" id="error-layout">Unknown</p>"#));
+        assert!(html.contains(r#"aria-describedby="hint-layout error-layout" aria-invalid="true""#));
     }
 
     #[test]

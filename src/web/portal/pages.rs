@@ -3,7 +3,8 @@
 
 use std::fmt::Write;
 
-use crate::booking::sheet::Sheet;
+use crate::booking::layout_label;
+use crate::booking::sheet::{layout_key_hint, Sheet};
 use crate::booking::Lang;
 use crate::store::Booking;
 use crate::web::html::esc;
@@ -319,6 +320,20 @@ pub fn sheet(lang: Lang, booking: &Booking, sheet: &Sheet, actions: &SheetAction
         s.kind_video
     };
     row(&mut out, s.s_kind, "kind", kind, "", Look::Text);
+    if let Some(layout) = sheet.layout {
+        let hint = format!(
+            r#"<br><span class="muted" id="layout-key">{}</span>"#,
+            esc(&layout_key_hint(lang))
+        );
+        row(
+            &mut out,
+            s.s_layout,
+            "layout",
+            layout_label(layout, lang),
+            &hint,
+            Look::Text,
+        );
+    }
     row(
         &mut out,
         s.s_capacity,
