@@ -359,7 +359,16 @@ async fn conference(cmd: ConferenceCmd, db: &str) -> anyhow::Result<()> {
                         } else {
                             "audio".into()
                         },
-                        layout: a.layout.clone().unwrap_or_default(),
+                        // Aliases (`cp9`, `speaker`…) are stored by their canonical name; the
+                        // store refuses what is not a layout.
+                        layout: a
+                            .layout
+                            .as_deref()
+                            .map(|l| {
+                                media::video::Layout::from_name(l)
+                                    .map_or(l.to_owned(), |x| x.name().to_owned())
+                            })
+                            .unwrap_or_default(),
                     },
                     unix_now(),
                 )
@@ -385,8 +394,14 @@ async fn conference(cmd: ConferenceCmd, db: &str) -> anyhow::Result<()> {
                 println!("no conferences");
             }
             for c in all {
+                let video = if c.kind == "video" {
+                    let layout = crate::booking::effective_layout(&c.layout);
+                    format!("\tvideo {}", layout.name())
+                } else {
+                    String::new()
+                };
                 println!(
-                    "{}\t{}\t{}\t{}\tcode {}\tcapacity {}",
+                    "{}\t{}\t{}\t{}\tcode {}\tcapacity {}{video}",
                     c.number,
                     format_time(c.starts_at),
                     format_time(c.ends_at),

@@ -151,3 +151,40 @@ async fn conference_add_then_list() {
     assert!(!ok, "{text}");
     assert!(text.contains("already used"), "{text}");
 }
+
+#[tokio::test]
+async fn conference_add_video_with_a_layout() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = sqlite_in(&dir);
+    let limit = Duration::from_secs(10);
+    let add = |number: &'static str, layout: &'static str| {
+        [
+            "conference",
+            "add",
+            "--number",
+            number,
+            "--code",
+            "1289",
+            "--start",
+            "2030-01-07T09:00",
+            "--layout",
+            layout,
+            "--db",
+        ]
+    };
+    let mut args = add("721051", "3x3").to_vec();
+    args.push(&db);
+    let (ok, text) = run_in(dir.path(), &args, limit).await;
+    assert!(ok, "{text}");
+    assert!(text.contains("video       3x3"), "{text}");
+    let (ok, text) = run_in(dir.path(), &["conference", "list", "--db", &db], limit).await;
+    assert!(ok, "{text}");
+    assert!(text.contains("capacity 20\tvideo 3x3"), "{text}");
+
+    // An unknown layout is refused with the valid names.
+    let mut args = add("721052", "4x4").to_vec();
+    args.push(&db);
+    let (ok, text) = run_in(dir.path(), &args, limit).await;
+    assert!(!ok, "{text}");
+    assert!(text.contains("voice-switched, 1+n, 2x2 or 3x3"), "{text}");
+}
