@@ -294,7 +294,7 @@ fn main() {
             resolutions: &[Hd720],
         },
         Case {
-            name: "1+N, 4 senders, 720p + 360p receivers (4 outputs)",
+            name: "1+N, 4 senders, 720p + 360p receivers alternately (3 outputs)",
             layout: Layout::OnePlusN,
             senders: 4,
             resolutions: &[Hd720, Sd360],

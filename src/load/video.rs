@@ -252,7 +252,7 @@ impl VideoReport {
             sorted.last().copied().unwrap_or(f64::NAN),
         ));
         s.push_str(&format!(
-            "video received per caller (packets, kb/s): {}\n",
+            "video received per caller in the window (packets, kb/s): {}\n",
             self.video_packets
                 .iter()
                 .zip(&self.video_kbps)
@@ -261,11 +261,9 @@ impl VideoReport {
                 .join(", ")
         ));
         s.push_str(&format!(
-            "viewer: {} pictures decoded, {} errors; callers' key frames {}, late sender ticks {}\n",
-            self.viewer_decoded,
-            self.viewer_errors,
-            self.sender_keyframes,
-            self.sender_late
+            "viewer: {} pictures decoded in the window, {} errors in all; callers' key frames {}, \
+             late sender ticks {}\n",
+            self.viewer_decoded, self.viewer_errors, self.sender_keyframes, self.sender_late
         ));
         s.push_str(&format!(
             "over {:.1} s: bridge CPU {:.1} % of one core, generator {:.1} %; load {} → {}\n",
@@ -478,7 +476,6 @@ fn run_blocking(
                 .collect()
         })
         .unwrap_or_default();
-    report.viewer_decoded = shared.viewer_decoded.load(Ordering::Relaxed);
     report.viewer_errors = shared.viewer_errors.load(Ordering::Relaxed);
     report.sender_keyframes = shared.sender_keyframes.load(Ordering::Relaxed);
     report.sender_late = shared.sender_late.load(Ordering::Relaxed);
@@ -579,6 +576,11 @@ fn drive(
     let cpu_before = bridge::cpu_ticks(pid).map_err(io("reading the bridge's /proc"))?;
     let own_before = bridge::cpu_ticks("self").map_err(io("reading /proc/self"))?;
     report.load_before = loadavg();
+    let counted =
+        |v: &[AtomicU64]| -> Vec<u64> { v.iter().map(|c| c.load(Ordering::Relaxed)).collect() };
+    let (packets_before, bytes_before) =
+        (counted(&shared.video_packets), counted(&shared.video_bytes));
+    let decoded_before = shared.viewer_decoded.load(Ordering::Relaxed);
     let start = Instant::now();
     shared.probing.store(true, Ordering::Relaxed);
     let end = start + Duration::from_secs(args.changes as u64) + Duration::from_millis(700);
@@ -604,11 +606,13 @@ fn drive(
         .map(|m| (*m, bridge::metric(&after, m) - bridge::metric(&before, m)))
         .collect();
     report.changes_sent = shared.probe.lock().map_or(0, |p| p.change as usize);
-    for (i, p) in shared.video_packets.iter().enumerate() {
-        report.video_packets.push(p.load(Ordering::Relaxed));
-        let bytes = shared.video_bytes[i].load(Ordering::Relaxed) as f64;
-        report.video_kbps.push(bytes * 8.0 / seconds / 1000.0);
+    let (packets, bytes) = (counted(&shared.video_packets), counted(&shared.video_bytes));
+    for i in 0..packets.len() {
+        report.video_packets.push(packets[i] - packets_before[i]);
+        let b = (bytes[i] - bytes_before[i]) as f64;
+        report.video_kbps.push(b * 8.0 / seconds / 1000.0);
     }
+    report.viewer_decoded = shared.viewer_decoded.load(Ordering::Relaxed) - decoded_before;
 
     // Hang up, and give the BYEs a moment.
     for h in handles.iter().flatten() {
@@ -685,7 +689,7 @@ fn send(sockets: Vec<(UdpSocket, UdpSocket, UdpSocket)>, shared: &Shared) {
     let mut payload = vec![0u8; MAX_PAYLOAD];
     let mut rtcp_buf = vec![0u8; 1500];
     let silence = [0xFFu8; 160];
-    let start = Instant::now();
+    let mut start = Instant::now();
     let (mut video_n, mut audio_n) = (0u64, 0u64);
     let mut started = vec![false; sockets.len()];
     let mut probe_colour = 0usize;
@@ -731,6 +735,11 @@ fn send(sockets: Vec<(UdpSocket, UdpSocket, UdpSocket)>, shared: &Shared) {
             if probe_frames % 30 == 0 {
                 probe_colour ^= 1;
                 changed = true;
+            } else if probe_frames % 30 == 29 {
+                // Cameras do not keep time with the bridge: before each change, shift this
+                // thread's frame clock by a random part of a frame period, so the changes
+                // sample every phase of the bridge's 30 fps ticks (as real senders would).
+                start += Duration::from_micros(splitmix(&mut seed) % 33_333);
             }
         }
         for (i, (_, video, rtcp)) in sockets.iter().enumerate() {
