@@ -732,7 +732,7 @@ fn send(sockets: Vec<(UdpSocket, UdpSocket, UdpSocket)>, shared: &Shared) {
         let mut changed = false;
         if shared.probing.load(Ordering::Relaxed) {
             probe_frames += 1;
-            if probe_frames % 30 == 0 {
+            if probe_frames.is_multiple_of(30) {
                 probe_colour ^= 1;
                 changed = true;
             } else if probe_frames % 30 == 29 {
