@@ -315,7 +315,15 @@ fn main() {
         * 8.0
         / (FRAMES as f64 / 30.0)
         / 1000.0;
-    println!("sender stream: {kbps:.0} kb/s of payload");
+    let skipped = streams
+        .iter()
+        .map(|s| s.frames.iter().filter(|f| f.is_empty()).count())
+        .sum::<usize>();
+    println!(
+        "sender stream: {kbps:.0} kb/s of payload; {skipped} of {} frames skipped by the \
+         encoders' rate control",
+        9 * FRAMES
+    );
     let t0 = Instant::now();
     let mut cpu = ThreadCpu::new();
     for case in &cases {
