@@ -10,7 +10,8 @@
 //!    so the bridge sends 720p, or 3.0 for 360p with `--resolution 360p`).
 //! 3. One sender thread sends every caller's audio (PCMU silence, 20 ms) and video: a 640×360
 //!    picture at 30 fps on absolute deadlines, encoded live with our [`H264Encoder`] (a flat
-//!    colour per caller with a small moving bar, so the streams are not static), packetized by
+//!    colour per caller with a small moving bar, so the streams are not static; with
+//!    `--texture` a panning luma noise over it, camera-like work for the bridge), packetized by
 //!    [`Packetizer`]. A PLI or FIR from the bridge gets an IDR. Caller 0 is the *probe*: once
 //!    the measurement starts it switches its colour between red and blue every second (P frames;
 //!    no IDR is asked for), and notes when the first packet of each changed picture left.
@@ -88,6 +89,10 @@ pub struct VideoBenchArgs {
     /// Fail (exit status 1) unless every caller got video and every change was seen.
     #[arg(long)]
     pub strict: bool,
+    /// Callers send a panning luma texture over their colour (camera-like work for the
+    /// bridge's decoders and encoder; the probe's colour, in the chroma, stays readable).
+    #[arg(long)]
+    pub texture: bool,
 }
 
 /// The picture size the callers can take (their H.264 level).
@@ -180,6 +185,7 @@ pub struct VideoReport {
     answered: usize,
     layout: String,
     resolution: (usize, usize),
+    texture: bool,
     changes_sent: usize,
     latencies_ms: Vec<f64>,
     video_packets: Vec<u64>,
@@ -237,9 +243,15 @@ impl VideoReport {
                 .map_or(0.0, |(_, v)| *v)
         };
         let per_s = |name: &str| metric(name) / self.seconds.max(1e-9);
-        let mut s = format!(
-            "video bench: {} callers ({} answered), layout {}, {}×{} out, 640×360 30 fps in\n",
-            self.callers, self.answered, self.layout, self.resolution.0, self.resolution.1
+        let mut s =
+            format!(
+            "video bench: {} callers ({} answered), layout {}, {}×{} out, 640×360 30 fps in ({})\n",
+            self.callers,
+            self.answered,
+            self.layout,
+            self.resolution.0,
+            self.resolution.1,
+            if self.texture { "textured" } else { "flat colours" },
         );
         s.push_str(&format!(
             "added latency (probe's changed picture sent → composed picture received), {} of {} \
@@ -440,10 +452,10 @@ fn run_blocking(
         .collect::<std::io::Result<_>>()
         .map_err(io("cloning a socket"))?;
     let sender = {
-        let shared = Arc::clone(&shared);
+        let (shared, texture) = (Arc::clone(&shared), args.texture);
         std::thread::Builder::new()
             .name("vbench-send".into())
-            .spawn(move || send(sockets, &shared))
+            .spawn(move || send(sockets, texture, &shared))
             .map_err(io("starting the sender"))?
     };
 
@@ -466,6 +478,7 @@ fn run_blocking(
     let mut report = result?;
     report.layout = layout.name().into();
     report.resolution = args.resolution.size();
+    report.texture = args.texture;
     report.latencies_ms = shared
         .latencies
         .lock()
@@ -655,8 +668,22 @@ struct Outgoing {
 
 /// The sender thread: every caller's audio every 20 ms and video every 1/30 s, on absolute
 /// deadlines from one start.
-fn send(sockets: Vec<(UdpSocket, UdpSocket, UdpSocket)>, shared: &Shared) {
+fn send(sockets: Vec<(UdpSocket, UdpSocket, UdpSocket)>, texture: bool, shared: &Shared) {
     let mut seed = rand::random::<u64>();
+    // Twice the picture's width of 4×4-block noise (±20 around the colour's luma), made once;
+    // each picture takes a window of it that pans.
+    let noise: Vec<i16> = if texture {
+        let mut n = vec![0i16; 2 * WIDTH * HEIGHT];
+        for (row, line) in n.chunks_exact_mut(2 * WIDTH).enumerate() {
+            for (col, px) in line.iter_mut().enumerate() {
+                let block = ((row / 4) as u64) << 32 | (col / 4) as u64;
+                *px = (splitmix(&mut (block ^ 0x5EED)) % 41) as i16 - 20;
+            }
+        }
+        n
+    } else {
+        Vec::new()
+    };
     let mut out: Vec<Outgoing> = Vec::with_capacity(sockets.len());
     for _ in &sockets {
         let Ok(encoder) = H264Encoder::new(EncoderSettings {
@@ -694,6 +721,7 @@ fn send(sockets: Vec<(UdpSocket, UdpSocket, UdpSocket)>, shared: &Shared) {
     let mut started = vec![false; sockets.len()];
     let mut probe_colour = 0usize;
     let mut probe_frames = 0u64;
+    let mut change_pending = false;
     while !shared.stop.load(Ordering::Relaxed) {
         let video_due = start + Duration::from_micros(video_n * 1_000_000 / 30);
         let audio_due = start + Duration::from_millis(audio_n * 20);
@@ -729,12 +757,13 @@ fn send(sockets: Vec<(UdpSocket, UdpSocket, UdpSocket)>, shared: &Shared) {
             shared.sender_late.fetch_add(1, Ordering::Relaxed);
         }
         // The probe's colour: a change every 30 frames while probing.
-        let mut changed = false;
         if shared.probing.load(Ordering::Relaxed) {
             probe_frames += 1;
             if probe_frames.is_multiple_of(30) {
                 probe_colour ^= 1;
-                changed = true;
+                // Timed from the first picture of the new colour that is sent (the encoder's
+                // rate control may skip a picture).
+                change_pending = true;
             } else if probe_frames % 30 == 29 {
                 // Cameras do not keep time with the bridge: before each change, shift this
                 // thread's frame clock by a random part of a frame period, so the changes
@@ -767,6 +796,7 @@ fn send(sockets: Vec<(UdpSocket, UdpSocket, UdpSocket)>, shared: &Shared) {
                 &mut frame,
                 Yuv::from_rgb(rgb.0, rgb.1, rgb.2),
                 video_n as usize,
+                (!noise.is_empty()).then(|| (noise.as_slice(), i * 97)),
             );
             let ms = video_n * 1000 / 30;
             let Ok(encoded) = o.encoder.encode(&frame, ms) else {
@@ -795,7 +825,8 @@ fn send(sockets: Vec<(UdpSocket, UdpSocket, UdpSocket)>, shared: &Shared) {
                 if let Ok(len) = rtp::write(&mut packet, &header, &payload[..p.len]) {
                     let _ = video.send_to(&packet[..len], remote.video);
                 }
-                if first && changed && i == 0 {
+                if first && change_pending && i == 0 {
+                    change_pending = false;
                     if let Ok(mut probe) = shared.probe.lock() {
                         probe.change += 1;
                         probe.colour = probe_colour;
@@ -810,10 +841,21 @@ fn send(sockets: Vec<(UdpSocket, UdpSocket, UdpSocket)>, shared: &Shared) {
 }
 
 /// A flat colour with a light bar moving along the bottom (so each picture has some change).
-fn draw(frame: &mut Frame, colour: Yuv, n: usize) {
+/// With `texture` (noise of twice the width, and this caller's offset in it), the luma is the
+/// colour's plus a window of the noise that pans 3 pixels a frame.
+fn draw(frame: &mut Frame, colour: Yuv, n: usize, texture: Option<(&[i16], usize)>) {
     frame.fill(colour);
     let (w, h) = (frame.width(), frame.height());
     let (y, _, _) = frame.planes_mut();
+    if let Some((noise, offset)) = texture {
+        let x = (n * 3 + offset) % w;
+        for (row, line) in y.chunks_exact_mut(w).enumerate() {
+            let src = &noise[row * 2 * w + x..][..w];
+            for (px, d) in line.iter_mut().zip(src) {
+                *px = (i16::from(colour.y) + d).clamp(16, 235) as u8;
+            }
+        }
+    }
     let x0 = (n * 8) % (w - 32);
     for row in h - 40..h - 8 {
         for px in &mut y[row * w + x0..row * w + x0 + 32] {
