@@ -48,6 +48,15 @@ enum Command {
     Admin(admin::AdminCmd),
     /// Place calls to a bridge and measure it (load test, benchmark).
     Load(crate::load::LoadArgs),
+    /// Benchmarks through a spawned bridge.
+    #[command(subcommand)]
+    Bench(BenchCmd),
+}
+
+#[derive(Debug, Subcommand)]
+enum BenchCmd {
+    /// Added video latency and cost: video callers in one conference, a probe changing colour.
+    Video(crate::load::video::VideoBenchArgs),
 }
 
 #[derive(Debug, Args, Default)]
@@ -196,6 +205,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Conference(cmd)) => conference(cmd, &db).await,
         Some(Command::Admin(cmd)) => admin::run(cmd, &db, unix_now()).await,
         Some(Command::Load(args)) => Ok(crate::load::run(args).await?),
+        Some(Command::Bench(BenchCmd::Video(args))) => Ok(crate::load::video::run(args).await?),
     }
 }
 

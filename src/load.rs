@@ -41,6 +41,7 @@ mod report;
 mod rx;
 mod send;
 mod ua;
+pub mod video;
 mod window;
 
 use std::net::{Ipv4Addr, SocketAddr, UdpSocket};
@@ -208,6 +209,9 @@ pub enum LoadError {
     /// The run completed, but packets were lost (with `--require-no-loss`).
     #[error("{0} packets lost")]
     Loss(u64),
+    /// `pont bench video --strict`: a caller got no video, or a change was not seen.
+    #[error("incomplete video run: {0}")]
+    VideoIncomplete(String),
     /// Interrupted by ctrl-c.
     #[error("interrupted")]
     Interrupted,

@@ -32,9 +32,20 @@ impl Drop for Spawned {
 /// `low-high`, its log (warnings only) in `log`; returns once it printed where it listens.
 pub fn spawn(
     db: &str,
+    ports: (u16, u16),
+    log: &Path,
+    mixer_threads: Option<usize>,
+) -> Result<Spawned, LoadError> {
+    spawn_with(db, ports, log, mixer_threads, None)
+}
+
+/// [`spawn`], also setting the bridge's video threads.
+pub fn spawn_with(
+    db: &str,
     (low, high): (u16, u16),
     log: &Path,
     mixer_threads: Option<usize>,
+    video_threads: Option<usize>,
 ) -> Result<Spawned, LoadError> {
     let exe = std::env::current_exe().map_err(LoadError::Spawn)?;
     let log_file = std::fs::File::create(log).map_err(LoadError::Spawn)?;
@@ -48,6 +59,9 @@ pub fn spawn(
         .stderr(log_file);
     if let Some(n) = mixer_threads {
         cmd.args(["--mixer-threads", &n.to_string()]);
+    }
+    if let Some(n) = video_threads {
+        cmd.args(["--video-threads", &n.to_string()]);
     }
     let mut child = cmd.spawn().map_err(LoadError::Spawn)?;
     let pid = child.id();
