@@ -483,37 +483,46 @@ impl VideoThread {
 
 /// Add what changed since the last publication to the /metrics counters.
 fn publish(metrics: &Metrics, published: &mut VideoStats, now: VideoStats) {
-    let delta = |a: u64, b: u64| a.saturating_sub(b);
-    count(
-        &metrics.video_frames_decoded_total,
-        delta(now.frames_decoded, published.frames_decoded),
-    );
-    count(
-        &metrics.video_frames_encoded_total,
-        delta(now.frames_encoded, published.frames_encoded),
-    );
-    count(
-        &metrics.video_keyframes_encoded_total,
-        delta(now.keyframes_encoded, published.keyframes_encoded),
-    );
-    count(
-        &metrics.video_decode_errors_total,
-        delta(now.decode_errors, published.decode_errors),
-    );
-    count(
-        &metrics.video_rtp_packets_dropped_total,
-        delta(
-            now.packets_dropped + now.packets_refused,
-            published.packets_dropped + published.packets_refused,
+    let dropped = |s: &VideoStats| s.packets_dropped + s.packets_refused;
+    let pairs = [
+        (
+            &metrics.video_frames_decoded_total,
+            now.frames_decoded,
+            published.frames_decoded,
         ),
-    );
-    count(
-        &metrics.video_keyframe_requests_in_total,
-        delta(now.keyframe_requests_in, published.keyframe_requests_in),
-    );
-    count(
-        &metrics.video_keyframe_requests_out_total,
-        delta(now.keyframe_requests_out, published.keyframe_requests_out),
-    );
+        (
+            &metrics.video_frames_encoded_total,
+            now.frames_encoded,
+            published.frames_encoded,
+        ),
+        (
+            &metrics.video_keyframes_encoded_total,
+            now.keyframes_encoded,
+            published.keyframes_encoded,
+        ),
+        (
+            &metrics.video_decode_errors_total,
+            now.decode_errors,
+            published.decode_errors,
+        ),
+        (
+            &metrics.video_rtp_packets_dropped_total,
+            dropped(&now),
+            dropped(published),
+        ),
+        (
+            &metrics.video_keyframe_requests_in_total,
+            now.keyframe_requests_in,
+            published.keyframe_requests_in,
+        ),
+        (
+            &metrics.video_keyframe_requests_out_total,
+            now.keyframe_requests_out,
+            published.keyframe_requests_out,
+        ),
+    ];
+    for (counter, new, old) in pairs {
+        count(counter, new.saturating_sub(old));
+    }
     *published = now;
 }
