@@ -728,6 +728,8 @@ async fn video_possible(app: &App, entry: &Entry, offer: Option<&[u8]>) -> bool 
     }
     let number = match entry {
         Entry::Conference { number } | Entry::Direct { number, .. } => number,
+        // A gateway (or an SBC passing a video line through) reaches audio only.
+        Entry::Gateway => return false,
         _ => return true,
     };
     match app

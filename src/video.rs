@@ -249,6 +249,9 @@ struct VideoThread {
     buf: Box<[u8; MAX_DATAGRAM]>,
     /// Tokens of the sockets epoll reported ready (reused).
     ready: Vec<Token>,
+    /// Sockets that still had data after [`READS_PER_WAKE`] reads: epoll is edge-triggered and
+    /// will not report them again until a new datagram comes, so they are read on the next pass.
+    pending: Vec<Token>,
 }
 
 fn token(leg: LegId, rtcp: bool) -> Token {
@@ -267,6 +270,7 @@ impl VideoThread {
             sockets: HashMap::new(),
             buf: Box::new([0; MAX_DATAGRAM]),
             ready: Vec::with_capacity(256),
+            pending: Vec::with_capacity(256),
         }
     }
 
@@ -298,46 +302,59 @@ impl VideoThread {
                 }
                 continue;
             }
-            let wait = next - now;
+            // With sockets left unread, only look for new events; else sleep until the frame.
+            let wait = if self.pending.is_empty() {
+                next - now
+            } else {
+                Duration::ZERO
+            };
             if self.poll.poll(&mut self.events, Some(wait)).is_err() {
                 thread::sleep(wait);
                 continue;
             }
             self.ready.clear();
+            self.ready.append(&mut self.pending);
             self.ready.extend(self.events.iter().map(|e| e.token()));
             for i in 0..self.ready.len() {
-                self.read(self.ready[i]);
+                let t = self.ready[i];
+                if self.read(t) && !self.pending.contains(&t) {
+                    self.pending.push(t);
+                }
             }
         }
     }
 
-    fn read(&mut self, t: Token) {
+    /// Read a socket; true when it may still hold datagrams (the read budget ran out).
+    fn read(&mut self, t: Token) -> bool {
         let leg = LegId((t.0 >> 1) as u64);
         let rtcp = t.0 & 1 == 1;
         let Some(conf_key) = self.legs.get(&leg) else {
-            return;
+            return false;
         };
         let Some(conf) = self.confs.get_mut(conf_key) else {
-            return;
+            return false;
         };
         let Some(s) = self.sockets.get_mut(&leg) else {
-            return;
+            return false;
         };
         for _ in 0..READS_PER_WAKE {
             let socket = if rtcp { &s.io.rtcp } else { &s.io.rtp };
             let (n, from) = match socket.recv_from(&mut self.buf[..]) {
                 Ok(r) => r,
-                Err(_) => break, // WouldBlock (drained) or a transient error
+                Err(_) => return false, // WouldBlock (drained) or a transient error
             };
             let now = Instant::now();
             let data = &self.buf[..n];
             if rtcp {
-                s.latched_rtcp = Some(from);
-                conf.video.receive_rtcp(leg, data);
+                // Answer only where real RTCP comes from: junk must not divert our PLIs.
+                if conf.video.receive_rtcp(leg, data) {
+                    s.latched_rtcp = Some(from);
+                }
             } else if conf.video.receive_rtp(leg, data, now) {
                 s.latched_rtp = Some(from);
             }
         }
+        true
     }
 
     fn tick(&mut self, now: Instant) {
@@ -386,22 +403,12 @@ impl VideoThread {
                 remote_rtp,
                 io,
             } => {
-                let Some(conf) = self.legs.get(&leg).and_then(|k| self.confs.get_mut(k)) else {
-                    return;
-                };
-                if let Err(e) = conf.video.set_video(leg, config) {
-                    tracing::warn!(leg = leg.0, error = %e, "video not set up");
+                if !self.legs.contains_key(&leg) {
                     return;
                 }
-                if let Some(s) = self.sockets.get_mut(&leg) {
-                    // A renegotiation: a new address from SDP wins over the latched one until
-                    // the peer's packets come from somewhere.
-                    if s.io.remote_rtp != remote_rtp {
-                        s.io.remote_rtp = remote_rtp;
-                        s.latched_rtp = None;
-                        s.latched_rtcp = None;
-                    }
-                }
+                // The sockets first: they stay with the leg (and are read, then dropped as
+                // packets of a leg without video) even if its decoder cannot be made, so a
+                // later renegotiation that passes no sockets still finds them.
                 if let Some(io) = io {
                     let registered = self.poll.registry().register(
                         &mut SourceFd(&io.rtp.as_raw_fd()),
@@ -427,6 +434,20 @@ impl VideoThread {
                             latched_rtcp: None,
                         },
                     );
+                } else if let Some(s) = self.sockets.get_mut(&leg) {
+                    // A renegotiation: a new address from SDP wins over the latched one until
+                    // the peer's packets come from somewhere.
+                    if s.io.remote_rtp != remote_rtp {
+                        s.io.remote_rtp = remote_rtp;
+                        s.latched_rtp = None;
+                        s.latched_rtcp = None;
+                    }
+                }
+                let Some(conf) = self.legs.get(&leg).and_then(|k| self.confs.get_mut(k)) else {
+                    return;
+                };
+                if let Err(e) = conf.video.set_video(leg, config) {
+                    tracing::warn!(leg = leg.0, error = %e, "video not set up");
                 }
             }
             Command::Leave { leg } => {

@@ -403,8 +403,7 @@ pub fn write_sr(
     let blocks = &blocks[..blocks.len().min(31)];
     let cname = &cname[..cname.len().min(255)];
     let sr_len = 28 + BLOCK_LEN * blocks.len();
-    // SDES: header, SSRC, CNAME item (type, length, text), null terminator, padding to 4.
-    let sdes_len = (8 + 2 + cname.len() + 1).div_ceil(4) * 4;
+    let sdes_len = sdes_len(cname);
     let out = buf
         .get_mut(..sr_len + sdes_len)
         .ok_or(RtcpError::BufferTooSmall)?;
@@ -431,15 +430,42 @@ pub fn write_sr(
         chunk[16..20].copy_from_slice(&block.lsr.to_be_bytes());
         chunk[20..24].copy_from_slice(&block.dlsr.to_be_bytes());
     }
-    let sdes = &mut out[sr_len..];
-    sdes[0] = 0x81;
-    sdes[1] = PT_SDES;
-    sdes[2..4].copy_from_slice(&((sdes_len / 4 - 1) as u16).to_be_bytes());
-    sdes[4..8].copy_from_slice(&info.ssrc.0.to_be_bytes());
-    sdes[8] = SDES_CNAME;
-    sdes[9] = cname.len() as u8;
-    sdes[10..10 + cname.len()].copy_from_slice(cname);
+    write_sdes(&mut out[sr_len..], info.ssrc, cname);
     Ok(sr_len + sdes_len)
+}
+
+/// Bytes of an SDES packet with one CNAME chunk (header, SSRC, item, terminator, padding).
+fn sdes_len(cname: &[u8]) -> usize {
+    (8 + 2 + cname.len() + 1).div_ceil(4) * 4
+}
+
+/// Writes an SDES packet with one CNAME chunk into `out` (zeroed, exactly `sdes_len` long).
+fn write_sdes(out: &mut [u8], ssrc: Ssrc, cname: &[u8]) {
+    let len = out.len();
+    out[0] = 0x81;
+    out[1] = PT_SDES;
+    out[2..4].copy_from_slice(&((len / 4 - 1) as u16).to_be_bytes());
+    out[4..8].copy_from_slice(&ssrc.0.to_be_bytes());
+    out[8] = SDES_CNAME;
+    out[9] = cname.len() as u8;
+    out[10..10 + cname.len()].copy_from_slice(cname);
+}
+
+/// Writes the head of a compound packet for a receiver that sends nothing on the stream: an
+/// empty receiver report and an SDES CNAME (RFC 3550 §6.1). Feedback (PLI, FIR) goes after it,
+/// since RFC 4585 §3.1 sends feedback in compound packets unless reduced-size RTCP was agreed.
+/// Returns the length written.
+pub fn write_rr_sdes(buf: &mut [u8], ssrc: Ssrc, cname: &[u8]) -> Result<usize, RtcpError> {
+    let cname = &cname[..cname.len().min(255)];
+    let sdes = sdes_len(cname);
+    let out = buf.get_mut(..8 + sdes).ok_or(RtcpError::BufferTooSmall)?;
+    out.fill(0);
+    out[0] = 0x80;
+    out[1] = PT_RR;
+    out[2..4].copy_from_slice(&1u16.to_be_bytes());
+    out[4..8].copy_from_slice(&ssrc.0.to_be_bytes());
+    write_sdes(&mut out[8..], ssrc, cname);
+    Ok(8 + sdes)
 }
 
 #[cfg(test)]
@@ -484,6 +510,32 @@ mod tests {
             chunks.collect::<Vec<_>>(),
             vec![(Ssrc(7), Some(&b"pont@bridge"[..]))]
         );
+    }
+
+    #[test]
+    fn rr_sdes_then_pli_is_a_valid_compound() {
+        let mut buf = [0u8; 128];
+        let n = write_rr_sdes(&mut buf, Ssrc(5), b"pont").unwrap();
+        let m = write_pli(&mut buf[n..], Ssrc(5), Ssrc(77)).unwrap();
+        let packets: Vec<_> = parse(&buf[..n + m]).collect::<Result<_, _>>().unwrap();
+        assert!(
+            matches!(packets[0], RtcpPacket::ReceiverReport { ssrc: Ssrc(5), blocks } if blocks.count() == 0)
+        );
+        let RtcpPacket::Sdes(chunks) = packets[1] else {
+            panic!("not SDES: {:?}", packets[1]);
+        };
+        assert_eq!(
+            chunks.collect::<Vec<_>>(),
+            vec![(Ssrc(5), Some(&b"pont"[..]))]
+        );
+        assert_eq!(
+            packets[2],
+            RtcpPacket::Pli {
+                sender: Ssrc(5),
+                media: Ssrc(77)
+            }
+        );
+        assert_eq!(packets.len(), 3);
     }
 
     #[test]

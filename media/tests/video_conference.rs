@@ -357,6 +357,33 @@ fn a_receivers_pli_gets_an_idr_at_most_once_per_interval() {
     room.run(20);
     assert_eq!(room.screen(2).keyframes, before + 2);
     assert!(room.conf.stats().keyframe_requests_in >= 6);
+    // A PLI about another source is not for us: no IDR.
+    let n = rtcp::write_pli(&mut pli, Ssrc(7), Ssrc(999)).unwrap();
+    room.conf.receive_rtcp(LegId(2), &pli[..n]);
+    room.run(20);
+    assert_eq!(room.screen(2).keyframes, before + 2);
+}
+
+#[test]
+fn a_receiver_changing_view_gets_an_idr_at_once_even_right_after_one() {
+    let mut room = Room::new(Layout::VoiceSwitched);
+    room.video_leg(1, red(), Resolution::Sd360);
+    room.video_leg(2, green(), Resolution::Sd360);
+    room.video_leg(3, blue(), Resolution::Sd360);
+    room.run(40);
+    // Leg 3's PLI makes the audience output send an IDR now…
+    let mut pli = [0u8; 12];
+    let n = rtcp::write_pli(&mut pli, Ssrc(7), Ssrc(103)).unwrap();
+    room.conf.receive_rtcp(LegId(3), &pli[..n]);
+    room.run(1);
+    // …and leg 1 (first to join, so far in the speaker's view) moves to the audience view when
+    // leg 2 takes the floor, well within the PLI pacing interval: it still gets an IDR at once.
+    let keys_before = room.screen(1).keyframes;
+    room.talk(2, true);
+    room.run(14); // 400 ms of talk, then the move
+    assert_eq!(room.conf.speaker(), Some(LegId(2)));
+    assert!(room.screen(1).keyframes > keys_before, "the moved receiver got an IDR");
+    assert!(near(room.screen(1).at(0.5, 0.5), green()));
 }
 
 #[test]

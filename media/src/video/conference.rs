@@ -50,6 +50,8 @@ pub const VIDEO_CLOCK: u32 = 90_000;
 const MAX_PACKET: usize = 1300;
 /// RTP header size as we write it (no CSRC, no extension).
 const RTP_HEADER: usize = 12;
+/// Our CNAME in RTCP (RFC 3550 §6.5.1).
+const CNAME: &[u8] = b"pont";
 /// How long a sender's SSRC must be silent before packets of another SSRC replace it.
 const SSRC_SWITCH_SILENCE: Duration = Duration::from_millis(500);
 
@@ -251,6 +253,9 @@ struct Output {
     bitrate: u32,
     frames: u64,
     idr_wanted: bool,
+    /// A receiver joined or moved here: its decoder has no reference from this encoder, so the
+    /// next frame is an IDR whatever the PLI pacing.
+    idr_now: bool,
     last_requested_idr: Option<Instant>,
 }
 
@@ -264,6 +269,8 @@ pub struct VideoConference {
     compositor: Compositor,
     epoch: Instant,
     slots: Vec<LegId>,
+    /// Who was in the main tiles at the last tick (to ask a newcomer there for a key frame).
+    main_sources: [Option<LegId>; 2],
     /// The output keys wanted this frame and their receivers' smallest bit-rate cap (reused).
     wanted: Vec<(OutputKey, Option<u32>)>,
     packet: Vec<u8>,
@@ -283,6 +290,7 @@ impl VideoConference {
             compositor: Compositor::new(),
             epoch: now,
             slots: Vec::with_capacity(16),
+            main_sources: [None, None],
             wanted: Vec::with_capacity(4),
             packet: vec![0; MAX_PACKET],
             payload: vec![0; MAX_PACKET - RTP_HEADER],
@@ -371,7 +379,18 @@ impl VideoConference {
                 return Ok(());
             }
         }
+        // A new payload type (or video back after a drop) rebuilds the receiving side; the
+        // sending side keeps its sequence and timestamp, so the receiver sees one continuous
+        // stream under our SSRC.
         let r = crate::rand::splitmix64(config.seed ^ u64::from(config.ssrc.0));
+        let tx = match member.video.take() {
+            Some(old) => old.tx,
+            None => Sending {
+                next_seq: SeqNo(r as u16),
+                ts_offset: (r >> 32) as u32,
+                output: None,
+            },
+        };
         member.video = Some(VideoLeg {
             rx: Receiving {
                 depacketizer: Depacketizer::new(),
@@ -385,11 +404,7 @@ impl VideoConference {
                 request_now: false,
                 fir_seq: 0,
             },
-            tx: Sending {
-                next_seq: SeqNo(r as u16),
-                ts_offset: (r >> 32) as u32,
-                output: None,
-            },
+            tx,
             config,
         });
         Ok(())
@@ -484,20 +499,25 @@ impl VideoConference {
         true
     }
 
-    /// An RTCP datagram from a leg's video RTCP port: PLI and FIR ask us for a key frame.
-    pub fn receive_rtcp(&mut self, id: LegId, data: &[u8]) {
-        let Some(output) = self
+    /// An RTCP datagram from a leg's video RTCP port: a PLI naming our SSRC towards this leg,
+    /// or a FIR with an entry for it, asks for a key frame. Returns whether the datagram was
+    /// RTCP at all (its first packet parsed), so the caller may answer where it came from.
+    pub fn receive_rtcp(&mut self, id: LegId, data: &[u8]) -> bool {
+        let valid = matches!(rtcp::parse(data).next(), Some(Ok(_)));
+        let Some((ours, output)) = self
             .members
             .iter()
             .find(|m| m.id == id)
             .and_then(|m| m.video.as_ref())
-            .and_then(|v| v.tx.output)
+            .and_then(|v| v.tx.output.map(|o| (v.config.ssrc, o)))
         else {
-            return;
+            return valid;
         };
-        let asks = rtcp::parse(data)
-            .map_while(Result::ok)
-            .any(|p| matches!(p, RtcpPacket::Pli { .. } | RtcpPacket::Fir { .. }));
+        let asks = rtcp::parse(data).map_while(Result::ok).any(|p| match p {
+            RtcpPacket::Pli { media, .. } => media == ours,
+            RtcpPacket::Fir { entries, .. } => rtcp::fir_entries(entries).any(|(s, _)| s == ours),
+            _ => false,
+        });
         if asks {
             self.stats.keyframe_requests_in += 1;
             if let Some(o) = self.outputs.iter_mut().find(|o| o.key == output) {
@@ -505,14 +525,16 @@ impl VideoConference {
                 o.idr_wanted = true;
             }
         }
+        valid
     }
 
     /// Compose, encode and send one frame for every output; ask senders for key frames. `send`
     /// gets each datagram with the leg and whether it goes to the RTP or the RTCP port.
     pub fn tick(&mut self, now: Instant, mut send: impl FnMut(LegId, PacketKind, &[u8])) {
-        let before = self.main_tile_sources();
+        let before = self.main_sources;
         self.speaker.update(now);
         let after = self.main_tile_sources();
+        self.main_sources = after;
         // A sender entering the main tile is asked for a key frame: its picture is about to be
         // seen large, and a fresh IDR makes it sharp at once.
         for id in after.into_iter().flatten() {
@@ -568,12 +590,21 @@ impl VideoConference {
             let Some(media) = rx.remote_ssrc else {
                 continue;
             };
-            let written = if v.config.fir && !v.config.pli {
-                rx.fir_seq = rx.fir_seq.wrapping_add(1);
-                rtcp::write_fir(&mut self.packet, v.config.ssrc, media, rx.fir_seq)
-            } else {
-                rtcp::write_pli(&mut self.packet, v.config.ssrc, media)
-            };
+            // A compound packet (RFC 4585 §3.1): an empty RR and our CNAME, then the request.
+            let head = rtcp::write_rr_sdes(&mut self.packet, v.config.ssrc, CNAME);
+            let written = head.and_then(|n| {
+                let rest = &mut self.packet[n..];
+                let m = if v.config.fir && !v.config.pli {
+                    // A new request gets a new sequence number (RFC 5104 §4.3.1.2).
+                    if !rx.waiting_for_key || rx.last_request.is_none() {
+                        rx.fir_seq = rx.fir_seq.wrapping_add(1);
+                    }
+                    rtcp::write_fir(rest, v.config.ssrc, media, rx.fir_seq)
+                } else {
+                    rtcp::write_pli(rest, v.config.ssrc, media)
+                }?;
+                Ok(n + m)
+            });
             if let Ok(len) = written {
                 send(m.id, PacketKind::Rtcp, &self.packet[..len]);
                 self.stats.keyframe_requests_out += 1;
@@ -610,7 +641,7 @@ impl VideoConference {
             if v.tx.output != Some(key) {
                 v.tx.output = Some(key);
                 if let Some(o) = self.outputs.iter_mut().find(|o| o.key == key) {
-                    o.idr_wanted = true;
+                    o.idr_now = true;
                 }
             }
             match wanted.iter_mut().find(|(k, _)| *k == key) {
@@ -659,6 +690,7 @@ impl VideoConference {
             bitrate,
             frames: 0,
             idr_wanted: false,
+            idr_now: false,
             last_requested_idr: None,
         })
     }
@@ -760,13 +792,13 @@ impl VideoConference {
         }
         let interval = self.config.pli_answer_interval;
         let output = &mut self.outputs[index];
-        if output.idr_wanted
-            && output
-                .last_requested_idr
-                .is_none_or(|t| now.saturating_duration_since(t) >= interval)
-        {
+        let paced_ok = output
+            .last_requested_idr
+            .is_none_or(|t| now.saturating_duration_since(t) >= interval);
+        if output.idr_now || (output.idr_wanted && paced_ok) {
             output.encoder.request_keyframe();
             output.idr_wanted = false;
+            output.idr_now = false;
             output.last_requested_idr = Some(now);
         }
         let encoded = match output.encoder.encode(&output.frame, ms) {
