@@ -382,7 +382,10 @@ fn a_receiver_changing_view_gets_an_idr_at_once_even_right_after_one() {
     room.talk(2, true);
     room.run(14); // 400 ms of talk, then the move
     assert_eq!(room.conf.speaker(), Some(LegId(2)));
-    assert!(room.screen(1).keyframes > keys_before, "the moved receiver got an IDR");
+    assert!(
+        room.screen(1).keyframes > keys_before,
+        "the moved receiver got an IDR"
+    );
     assert!(near(room.screen(1).at(0.5, 0.5), green()));
 }
 
@@ -502,4 +505,25 @@ fn a_steady_conference_allocates_nothing_per_frame() {
         "allocations over 30 frames of a steady conference"
     );
     assert_eq!(room.conf.stats().decode_errors, 0);
+}
+
+#[test]
+fn voice_switched_never_encodes_larger_than_the_source_shown() {
+    let mut room = Room::new(Layout::VoiceSwitched);
+    room.video_leg(1, red(), Resolution::Hd720);
+    room.video_leg(2, green(), Resolution::Hd720);
+    room.run(10);
+    // The cameras send 320×180: full screen at 720p would only be upscaled, so 360p goes out.
+    let p = room.screen(2).picture.as_ref().unwrap();
+    assert_eq!((p.width(), p.height()), (640, 360));
+    assert!(room
+        .conf
+        .output_keys()
+        .iter()
+        .all(|k| k.resolution == Resolution::Sd360));
+    // In a grid the same receivers get 720p: the picture holds several sources.
+    room.conf.set_layout(Layout::Grid2x2);
+    room.run(5);
+    let p = room.screen(2).picture.as_ref().unwrap();
+    assert_eq!((p.width(), p.height()), (1280, 720));
 }

@@ -24,6 +24,9 @@
 //!   decoder would otherwise start mid-GOP); a receiver's PLI/FIR gets one too, at most one per
 //!   [`VideoConfig::pli_answer_interval`] per output (the rest wait, not dropped); every output
 //!   also sends one every [`VideoConfig::keyframe_interval`] frames.
+//! - **Voice-switched** shows one source full screen, so its outputs are never larger than that
+//!   source: a 360p camera is sent at 360p even to a 720p receiver (which scales it), saving a
+//!   720p encode that would carry no more picture.
 //! - **Bit rate**: an output encodes at the smallest of its receivers' stated maxima (`b=TIAS`/
 //!   `b=AS`), capped by the resolution's default ([`Resolution::default_bitrate`]).
 //! - **Active speaker** from the audio talk detector ([`VideoConference::talking`]), with the
@@ -90,6 +93,15 @@ impl Resolution {
             Resolution::Hd720
         } else {
             Resolution::Sd360
+        }
+    }
+
+    /// The smaller of two sizes.
+    pub fn smaller(self, other: Resolution) -> Resolution {
+        if self == Resolution::Sd360 || other == Resolution::Sd360 {
+            Resolution::Sd360
+        } else {
+            Resolution::Hd720
         }
     }
 
@@ -621,6 +633,14 @@ impl VideoConference {
         // sees someone else large.
         let speaker = self.main_for(Role::Audience);
         let two_roles = matches!(self.layout, Layout::VoiceSwitched | Layout::OnePlusN);
+        // Voice-switched shows one source full screen: no output is encoded larger than that
+        // source (a 360p camera upscaled to 720p carries no more picture, and costs a 720p
+        // encode); the receiver scales it to its screen.
+        let cap = |role| -> Option<Resolution> {
+            (self.layout == Layout::VoiceSwitched)
+                .then(|| self.source_resolution(self.main_for(role)?))?
+        };
+        let caps = [cap(Role::Audience), cap(Role::Speaker)];
         let wanted = &mut self.wanted;
         wanted.clear();
         for m in &mut self.members {
@@ -634,8 +654,9 @@ impl VideoConference {
             } else {
                 Role::Audience
             };
+            let cap = caps[usize::from(role == Role::Speaker)];
             let key = OutputKey {
-                resolution: v.config.resolution,
+                resolution: cap.map_or(v.config.resolution, |c| c.smaller(v.config.resolution)),
                 role,
             };
             if v.tx.output != Some(key) {
@@ -692,6 +713,23 @@ impl VideoConference {
             idr_wanted: false,
             idr_now: false,
             last_requested_idr: None,
+        })
+    }
+
+    /// The output size a leg's last picture fills without upscaling: 360p for a picture of at
+    /// most 640×360 (or none yet: its name tile), else 720p.
+    fn source_resolution(&self, id: LegId) -> Option<Resolution> {
+        let m = self.members.iter().find(|m| m.id == id)?;
+        let small = match &m.video {
+            Some(v) if v.rx.has_picture => {
+                v.rx.picture.width() <= 640 && v.rx.picture.height() <= 360
+            }
+            _ => true,
+        };
+        Some(if small {
+            Resolution::Sd360
+        } else {
+            Resolution::Hd720
         })
     }
 
