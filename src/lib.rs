@@ -124,14 +124,27 @@ impl Bridge {
     /// Open the store, bind every socket and start serving. Must run inside a tokio runtime.
     pub async fn start(config: Config) -> Result<Bridge, StartError> {
         let bind = |what, addr| move |source| StartError::Bind { what, addr, source };
-        let udp = UdpSocket::bind(config.sip)
-            .await
-            .map_err(bind("SIP (UDP)", config.sip))?;
-        // With port 0, TCP takes the port UDP got, so both transports share one address.
-        let sip_addr = udp.local_addr().map_err(bind("SIP (UDP)", config.sip))?;
-        let tcp = TcpListener::bind(sip_addr)
-            .await
-            .map_err(bind("SIP (TCP)", sip_addr))?;
+        // With port 0, TCP takes the port UDP got, so both transports share one address. That
+        // port may be free for UDP but taken for TCP (another program's connection): then try
+        // another one, a few times.
+        let mut attempts = 0;
+        let (udp, sip_addr, tcp) = loop {
+            let udp = UdpSocket::bind(config.sip)
+                .await
+                .map_err(bind("SIP (UDP)", config.sip))?;
+            let sip_addr = udp.local_addr().map_err(bind("SIP (UDP)", config.sip))?;
+            match TcpListener::bind(sip_addr).await {
+                Ok(tcp) => break (udp, sip_addr, tcp),
+                Err(e)
+                    if config.sip.port() == 0
+                        && e.kind() == std::io::ErrorKind::AddrInUse
+                        && attempts < 10 =>
+                {
+                    attempts += 1;
+                }
+                Err(e) => return Err(bind("SIP (TCP)", sip_addr)(e)),
+            }
+        };
         let web = TcpListener::bind(config.web)
             .await
             .map_err(bind("web", config.web))?;
