@@ -527,3 +527,30 @@ fn voice_switched_never_encodes_larger_than_the_source_shown() {
     let p = room.screen(2).picture.as_ref().unwrap();
     assert_eq!((p.width(), p.height()), (1280, 720));
 }
+
+#[test]
+fn a_sender_flooding_pictures_is_held_to_the_decode_budget() {
+    let mut room = Room::new(Layout::Grid2x2);
+    room.video_leg(1, red(), Resolution::Sd360);
+    room.video_leg(2, green(), Resolution::Sd360);
+    room.run(5);
+    let decoded = room.conf.stats().frames_decoded;
+    // 200 pictures within one instant: far past 60 a second.
+    let camera = room.cameras.get_mut(&LegId(1)).unwrap();
+    let frames: Vec<Vec<Vec<u8>>> = (0..200).map(|_| camera.frame()).collect();
+    for packets in &frames {
+        for p in packets {
+            room.conf.receive_rtp(LegId(1), p, room.now);
+        }
+    }
+    let stats = room.conf.stats();
+    assert!(stats.frames_decoded - decoded <= u64::from(media::video::MAX_DECODES_PER_SECOND));
+    assert!(
+        stats.over_budget >= 1 && stats.frames_skipped > 100,
+        "{stats:?}"
+    );
+    // Over the budget it waits for a key frame and asks for one; a second later it decodes again.
+    room.run(40);
+    assert!(near(room.screen(2).at(0.25, 0.25), red()));
+    assert!(room.conf.stats().frames_decoded > stats.frames_decoded);
+}

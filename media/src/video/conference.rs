@@ -53,6 +53,10 @@ pub const VIDEO_CLOCK: u32 = 90_000;
 const MAX_PACKET: usize = 1300;
 /// RTP header size as we write it (no CSRC, no extension).
 const RTP_HEADER: usize = 12;
+/// Most pictures decoded per sender per second (60 fps cameras pass; a flood does not).
+pub const MAX_DECODES_PER_SECOND: u32 = 60;
+/// Largest decoded picture kept: 1920 × 1088 (H.264 level 4's frame size; we offer 3.1).
+const MAX_PICTURE_PIXELS: usize = 1920 * 1088;
 /// Our CNAME in RTCP (RFC 3550 §6.5.1).
 const CNAME: &[u8] = b"pont";
 /// How long a sender's SSRC must be silent before packets of another SSRC replace it.
@@ -197,6 +201,8 @@ pub struct VideoStats {
     pub decode_errors: u64,
     /// Access units skipped while waiting for a key frame.
     pub frames_skipped: u64,
+    /// Times a sender went over [`MAX_DECODES_PER_SECOND`] (then waits for a key frame).
+    pub over_budget: u64,
     /// Pictures encoded (one per output per tick).
     pub frames_encoded: u64,
     /// IDR frames encoded.
@@ -236,6 +242,24 @@ struct Receiving {
     last_request: Option<Instant>,
     request_now: bool,
     fir_seq: u8,
+    /// Start of the current one-second decode window, and decodes in it.
+    window_start: Option<Instant>,
+    window_decodes: u32,
+}
+
+impl Receiving {
+    /// Whether one more decode fits this second's budget (and counts it).
+    fn decode_budget(&mut self, now: Instant) -> bool {
+        let fresh = self
+            .window_start
+            .is_none_or(|t| now.saturating_duration_since(t) >= Duration::from_secs(1));
+        if fresh {
+            self.window_start = Some(now);
+            self.window_decodes = 0;
+        }
+        self.window_decodes += 1;
+        self.window_decodes <= MAX_DECODES_PER_SECOND
+    }
 }
 
 /// A receiver's sending side.
@@ -415,6 +439,8 @@ impl VideoConference {
                 last_request: None,
                 request_now: false,
                 fir_seq: 0,
+                window_start: None,
+                window_decodes: 0,
             },
             tx,
             config,
@@ -487,10 +513,24 @@ impl VideoConference {
             } else if au.is_keyframe {
                 rx.waiting_for_key = false;
             }
+            // A sender decodes at most MAX_DECODES_PER_SECOND pictures: one sending more (or
+            // bigger pictures than we can show) would take the video thread from every other
+            // conference on it. Past the budget it waits for a key frame like after a loss.
+            if !rx.waiting_for_key && !rx.decode_budget(now) {
+                rx.waiting_for_key = true;
+                self.stats.over_budget += 1;
+            }
             if rx.waiting_for_key {
                 self.stats.frames_skipped += 1;
             } else {
                 match rx.decoder.decode(&au.data) {
+                    Ok(Some(picture))
+                        if picture.width() * picture.height() > MAX_PICTURE_PIXELS =>
+                    {
+                        // Larger than the level we offered allows: not shown, not kept.
+                        self.stats.decode_errors += 1;
+                        rx.waiting_for_key = true;
+                    }
                     Ok(Some(picture)) => {
                         rx.picture.clone_from(picture);
                         rx.has_picture = true;
