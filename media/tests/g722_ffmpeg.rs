@@ -4,10 +4,10 @@
 //! the bitstream. ffmpeg is a test dependency (`make test` installs it); without it the test
 //! fails, unless `PONT_SKIP_FFMPEG=1` asks to skip it.
 
+mod ffmpeg_tool;
+
 use media::g722::{G722Decoder, G722Encoder};
-use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 const RATE: f64 = 16_000.0;
 
@@ -45,43 +45,12 @@ fn snr(input: &[i16], out: &[i16], lag: usize) -> f64 {
     10.0 * (sig / noise.max(1e-9)).log10()
 }
 
-/// Runs ffmpeg on `input` with the given arguments and returns its stdout, or `None` when ffmpeg
-/// is not installed.
 fn ffmpeg(args: &[&str]) -> Option<Vec<u8>> {
-    match Command::new("ffmpeg")
-        .args(["-hide_banner", "-loglevel", "error", "-nostdin"])
-        .args(args)
-        .output()
-    {
-        Ok(out) => {
-            assert!(
-                out.status.success(),
-                "ffmpeg {args:?} failed: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-            Some(out.stdout)
-        }
-        Err(e) if e.kind() == ErrorKind::NotFound => None,
-        Err(e) => panic!("cannot run ffmpeg: {e}"),
-    }
-}
-
-/// Fails the test when ffmpeg is missing, or skips it with a notice when asked to.
-fn missing_ffmpeg() {
-    if std::env::var("PONT_SKIP_FFMPEG").as_deref() == Ok("1") {
-        eprintln!("PONT_SKIP_FFMPEG=1: ffmpeg is not installed, skipping the G.722 interop test");
-        return;
-    }
-    panic!(
-        "the G.722 interop test needs ffmpeg: run `make test` (it installs it), or set \
-         PONT_SKIP_FFMPEG=1 to skip this test"
-    );
+    ffmpeg_tool::run(args)
 }
 
 fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("pont-g722-ffmpeg-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join(name)
+    ffmpeg_tool::scratch("g722-ffmpeg", name)
 }
 
 fn path_str(p: &Path) -> &str {
@@ -116,7 +85,8 @@ fn g722_interoperates_with_ffmpeg() {
             "16000",
             "-",
         ]) else {
-            return missing_ffmpeg();
+            ffmpeg_tool::skip(false, "G.722");
+            return;
         };
         let theirs_decoded = to_pcm(&raw);
         assert!(

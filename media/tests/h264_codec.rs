@@ -6,9 +6,7 @@
 //! bit-rate changes, a stream changing size, and no allocation per frame. ffmpeg is a test dependency (`make test` installs it); without it the ffmpeg
 //! tests fail, unless `PONT_SKIP_FFMPEG=1` asks to skip them.
 
-use std::io::ErrorKind;
 use std::path::PathBuf;
-use std::process::Command;
 
 use media::h264::{split_annexb, Depacketizer, NalHeader, Packetizer, NAL_IDR, NAL_PPS, NAL_SPS};
 use media::rtp;
@@ -16,6 +14,7 @@ use media::video::{EncoderSettings, Frame, H264Decoder, H264Encoder, VideoCodecE
 use media::SeqNo;
 
 mod counting_alloc;
+mod ffmpeg_tool;
 
 #[global_allocator]
 static GLOBAL: counting_alloc::Counting = counting_alloc::Counting;
@@ -396,45 +395,31 @@ fn the_rtp_capture_of_libx264_decodes() {
     assert_eq!(pictures, 6);
 }
 
-/// Runs ffmpeg with the given arguments and returns its stdout, or `None` when ffmpeg is not
-/// installed.
 fn ffmpeg(args: &[&str]) -> Option<Vec<u8>> {
-    match Command::new("ffmpeg")
-        .args(["-hide_banner", "-loglevel", "error", "-nostdin"])
-        .args(args)
-        .output()
-    {
-        Ok(out) => {
-            assert!(
-                out.status.success(),
-                "ffmpeg {args:?} failed: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-            Some(out.stdout)
-        }
-        Err(e) if e.kind() == ErrorKind::NotFound => None,
-        Err(e) => panic!("cannot run ffmpeg: {e}"),
-    }
+    ffmpeg_tool::run(args)
 }
 
-/// Whether to skip the ffmpeg tests; panics when ffmpeg is missing and skipping was not asked.
 fn skip_ffmpeg(found: bool) -> bool {
-    if std::env::var("PONT_SKIP_FFMPEG").as_deref() == Ok("1") {
-        eprintln!("PONT_SKIP_FFMPEG=1: skipping the H.264 ffmpeg interop test");
-        return true;
-    }
-    assert!(
-        found,
-        "the H.264 interop tests need ffmpeg: run `make test` (it installs it), or set \
-         PONT_SKIP_FFMPEG=1 to skip them"
-    );
-    false
+    ffmpeg_tool::skip(found, "H.264")
 }
 
 fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("pont-h264-codec-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join(name)
+    ffmpeg_tool::scratch("h264-codec", name)
+}
+
+/// ffmpeg's decoding of an Annex B file, as raw yuv420p (`None` without ffmpeg).
+fn ffmpeg_decode(file: &std::path::Path) -> Option<Vec<u8>> {
+    ffmpeg(&[
+        "-f",
+        "h264",
+        "-i",
+        file.to_str().unwrap(),
+        "-f",
+        "rawvideo",
+        "-pix_fmt",
+        "yuv420p",
+        "-",
+    ])
 }
 
 /// The pictures of a raw yuv420p stream of `w`×`h`.
@@ -471,17 +456,7 @@ fn ffmpeg_decodes_our_stream() {
     );
     let file = scratch("ours.h264");
     std::fs::write(&file, aus.concat()).unwrap();
-    let raw = ffmpeg(&[
-        "-f",
-        "h264",
-        "-i",
-        file.to_str().unwrap(),
-        "-f",
-        "rawvideo",
-        "-pix_fmt",
-        "yuv420p",
-        "-",
-    ]);
+    let raw = ffmpeg_decode(&file);
     let _ = std::fs::remove_dir_all(file.parent().unwrap());
     if skip_ffmpeg(raw.is_some()) {
         return;
@@ -562,18 +537,7 @@ fn we_decode_libx264_baseline_as_ffmpeg_does() {
     }
     let file = scratch("x264.h264");
     std::fs::write(&file, &stream).unwrap();
-    let raw = ffmpeg(&[
-        "-f",
-        "h264",
-        "-i",
-        file.to_str().unwrap(),
-        "-f",
-        "rawvideo",
-        "-pix_fmt",
-        "yuv420p",
-        "-",
-    ])
-    .expect("ffmpeg was there a moment ago");
+    let raw = ffmpeg_decode(&file).expect("ffmpeg was there a moment ago");
     let _ = std::fs::remove_dir_all(file.parent().unwrap());
     let theirs = raw_frames(&raw, w, h);
     let aus = access_units(&stream);
