@@ -61,6 +61,7 @@ metrics! {
     counter jitter_lost_total: "RTP packets never received (sequence gaps).",
     counter jitter_duplicate_total: "Duplicate RTP packets discarded.",
     counter frames_concealed_total: "20 ms frames concealed because no packet was there in time.",
+    counter audio_frames_forwarded_total: "Audio frames sent as the one voice heard, received unchanged, instead of an encoded mix.",
     counter mixer_ticks_total: "Mixer ticks run (one per 20 ms per mixer thread).",
     counter mixer_tick_overruns_total: "Mixer ticks that ended after their deadline.",
     counter mixer_tick_busy_micros_total: "Microseconds the mixer threads spent working (not sleeping).",

@@ -438,6 +438,7 @@ struct MediaTotals {
     lost: u64,
     duplicate: u64,
     concealed: u64,
+    forwarded: u64,
 }
 
 impl MediaTotals {
@@ -447,6 +448,7 @@ impl MediaTotals {
         self.lost += s.jitter.lost;
         self.duplicate += s.jitter.duplicate;
         self.concealed += s.jitter.concealed + s.jitter.stretched;
+        self.forwarded += s.rtp_forwarded;
     }
     fn add_engine(&mut self, s: &EngineStats) {
         self.malformed += s.rtp_malformed + s.rtp_unknown_pt + s.rtcp_malformed;
@@ -454,6 +456,7 @@ impl MediaTotals {
         self.lost += s.lost;
         self.duplicate += s.duplicate;
         self.concealed += s.concealed;
+        self.forwarded += s.rtp_forwarded;
     }
     fn sub(&mut self, o: &MediaTotals) {
         self.malformed = self.malformed.saturating_sub(o.malformed);
@@ -461,6 +464,7 @@ impl MediaTotals {
         self.lost = self.lost.saturating_sub(o.lost);
         self.duplicate = self.duplicate.saturating_sub(o.duplicate);
         self.concealed = self.concealed.saturating_sub(o.concealed);
+        self.forwarded = self.forwarded.saturating_sub(o.forwarded);
     }
 }
 
@@ -536,6 +540,11 @@ impl MixerThread {
         add(&m.jitter_lost_total, total.lost, p.lost);
         add(&m.jitter_duplicate_total, total.duplicate, p.duplicate);
         add(&m.frames_concealed_total, total.concealed, p.concealed);
+        add(
+            &m.audio_frames_forwarded_total,
+            total.forwarded,
+            p.forwarded,
+        );
         self.published = total;
     }
 

@@ -119,6 +119,7 @@ impl LegState {
             jitter: self.jitter.stats(),
             interarrival_jitter: self.reception.jitter(),
             decode_errors: self.mix.decode_errors(),
+            rtp_forwarded: self.mix.forwarded(),
             ..self.stats
         }
     }
@@ -147,6 +148,7 @@ impl LegState {
     /// Produces this tick's frame in the leg's mix channel: from the jitter buffer, decoded, or
     /// concealed when nothing is due.
     pub(crate) fn next_frame(&mut self, now: Instant) {
+        self.mix.begin_frame();
         if self.config.codec.byte_framed() {
             match self.jitter.pop(now, &mut self.frame) {
                 Pop::Frame(n) => {

@@ -16,11 +16,25 @@
 //! keeps phones' background hiss out of everyone's ears) **or** its [`TalkDetector`] says it is
 //! talking (so the quiet ends of words and the pauses inside a talkspurt are not chopped).
 //!
+//! # Forwarding a lone voice
+//! When what a leg hears is exactly one other leg's voice — the listeners while one person
+//! talks, or each of two talkers hearing the other — and that leg's frame this tick was one whole
+//! 20 ms packet of the same codec that decoded cleanly, the leg is sent that packet's payload as
+//! it came (under its own SSRC, sequence numbers and timestamps) instead of a re-encoding of the
+//! decoded frame. Nothing else is in such a mix (silent legs are not summed, and the sum has no
+//! gain), so the listener hears the same voice, minus one generation of coding; and the encode,
+//! which is most of an Opus conference's cost, is not done. A conference of ten with two talkers
+//! then encodes one Opus frame per tick (the listeners' shared mix of both voices) instead of
+//! three, and with one talker none. Not forwarded: a payload over the receiver's Opus
+//! `maxaveragebitrate`, a receiver asking for `cbr=1`, a concealed or FEC-recovered frame, a
+//! packet that is not exactly 20 ms, a leg hearing a prompt.
+//!
 //! # Stream switches
-//! A leg that starts or stops talking changes from the shared stream to its own (or back). For
-//! G.711 the bytes are stateless; for G.722 and Opus the receiver's decoder sees a stream from
-//! another encoder state for a moment — the same trade ConfBridge makes, since a per-listener
-//! encoder for every silent listener is the cost the shared mix exists to avoid.
+//! A leg that starts or stops talking changes from the shared stream to its own (or back), and a
+//! forwarded voice changes to an encoded mix when a second voice joins. For G.711 the bytes are
+//! stateless; for G.722 and Opus the receiver's decoder sees a stream from another encoder state
+//! for a moment — the same trade ConfBridge makes, since a per-listener encoder for every silent
+//! listener is the cost the shared mix exists to avoid.
 
 use crate::codec::{AudioCodec, Decoder, Encoder, EncoderKey};
 use crate::resampler::Resampler;
@@ -144,6 +158,14 @@ pub struct MixChannel {
     was_talker: bool,
     detector: TalkDetector,
     decode_errors: u64,
+    /// This tick's received payload, when it was one whole 20 ms frame that decoded cleanly
+    /// (`pass_ok`): what a leg of the same codec can be sent as is.
+    pass: Vec<u8>,
+    pass_ok: bool,
+    /// The mixer's talker slot holding this tick's frame (the first two talkers have one).
+    slot: Option<usize>,
+    /// Packets this leg was sent as another leg's payload, unchanged.
+    forwarded: u64,
 }
 
 impl MixChannel {
@@ -178,6 +200,10 @@ impl MixChannel {
             was_talker: false,
             detector: TalkDetector::new(),
             decode_errors: 0,
+            pass: Vec::with_capacity(crate::leg::MAX_PAYLOAD),
+            pass_ok: false,
+            slot: None,
+            forwarded: 0,
         };
         ch.set_mix_rate(rate);
         ch
@@ -227,6 +253,24 @@ impl MixChannel {
         self.decode_errors
     }
 
+    /// Packets this leg was sent as another leg's payload, unchanged (see "Forwarding a lone
+    /// voice").
+    pub fn forwarded(&self) -> u64 {
+        self.forwarded
+    }
+
+    /// Starts a tick's frame: nothing received yet, so nothing to forward.
+    pub(crate) fn begin_frame(&mut self) {
+        self.pass_ok = false;
+    }
+
+    /// Keeps this tick's payload for forwarding.
+    fn keep_payload(&mut self, payload: &[u8]) {
+        self.pass.clear();
+        self.pass.extend_from_slice(payload);
+        self.pass_ok = true;
+    }
+
     /// This tick's decoded frame at the codec's rate.
     pub fn input(&self) -> &[i16] {
         &self.native
@@ -253,6 +297,12 @@ impl MixChannel {
         self.native.clear();
         if self.decoder.decode(payload, &mut self.native).is_err() {
             self.decode_errors += 1;
+            self.pass_ok = false;
+        } else if payload.len() == self.codec().frame_units() as usize {
+            // One byte per timestamp unit: a whole 20 ms frame.
+            self.keep_payload(payload);
+        } else {
+            self.pass_ok = false;
         }
         self.native.resize(n, 0);
         self.missing = 0;
@@ -261,17 +311,25 @@ impl MixChannel {
     /// Decodes a whole packet (Opus) into the FIFO; a packet the decoder refuses becomes one
     /// frame of concealment.
     pub(crate) fn decode_packet(&mut self, packet: &[u8]) {
+        let fresh = self.fifo.is_empty();
         if self.decoder.decode(packet, &mut self.fifo).is_err() {
             self.decode_errors += 1;
+            self.pass_ok = false;
             if self.decoder.conceal(&mut self.fifo).is_err() {
                 let n = self.fifo.len() + self.native.len();
                 self.fifo.resize(n, 0);
             }
+        } else if fresh && self.fifo.len() == self.native.len() {
+            // Exactly this tick's frame, from this packet alone.
+            self.keep_payload(packet);
+        } else {
+            self.pass_ok = false;
         }
     }
 
     /// A packet was lost: recovers it from `next`'s in-band FEC when given, else conceals.
     pub(crate) fn recover_packet(&mut self, next: Option<&[u8]>) {
+        self.pass_ok = false;
         let ok = match next {
             Some(next) => self.decoder.decode_fec(next, &mut self.fifo).is_ok(),
             None => self.decoder.conceal(&mut self.fifo).is_ok(),
@@ -300,6 +358,7 @@ impl MixChannel {
     /// the mix (silent: a caller in DTX sends nothing while it is quiet) is simply silent — its
     /// concealment would not be heard, and skipping it is what makes DTX callers cheap.
     pub fn conceal(&mut self) {
+        self.pass_ok = false;
         self.missing = self.missing.saturating_add(1);
         if self.decoder.has_plc() {
             if self.missing <= PLC_FRAMES && self.talker {
@@ -325,6 +384,7 @@ impl MixChannel {
     /// No frame this tick and none expected (the peer sent comfort noise): silence, no
     /// concealment.
     pub(crate) fn silence(&mut self) {
+        self.pass_ok = false;
         self.missing = self.missing.saturating_add(1);
         self.fifo.clear();
         self.native.fill(0);
@@ -363,6 +423,38 @@ impl Shared {
     }
 }
 
+/// One of the first two talkers' frame this tick, as received, when it can be forwarded.
+#[derive(Debug)]
+struct Solo {
+    codec: AudioCodec,
+    bytes: Vec<u8>,
+    ok: bool,
+}
+
+impl Solo {
+    fn new() -> Self {
+        Self {
+            codec: AudioCodec::Pcmu,
+            bytes: Vec::with_capacity(crate::leg::MAX_PAYLOAD),
+            ok: false,
+        }
+    }
+}
+
+/// Whether a leg with `key` may be sent an unchanged payload of `len` bytes of its codec: Opus
+/// receivers that ask for constant bit rate or a lower average bit rate may not (one 20 ms
+/// packet's rate is its bytes × 8 × 50).
+fn accepts(key: &EncoderKey, len: usize) -> bool {
+    match &key.opus {
+        Some(p) => {
+            !p.cbr
+                && p.max_average_bitrate
+                    .is_none_or(|max| len * 400 <= max as usize)
+        }
+        None => true,
+    }
+}
+
 /// The per-engine mixing state: the i32 sum and the shared encoded mixes.
 #[derive(Debug)]
 pub struct AudioMixer {
@@ -374,7 +466,10 @@ pub struct AudioMixer {
     full_ready: bool,
     shared: Vec<Shared>,
     talkers: usize,
+    /// The first two talkers' frames this tick (see "Forwarding a lone voice").
+    solo: [Solo; 2],
     encodes: u64,
+    forwarded: u64,
     opus_complexity: u8,
 }
 
@@ -389,7 +484,9 @@ impl AudioMixer {
             full_ready: false,
             shared: Vec::new(),
             talkers: 0,
+            solo: [Solo::new(), Solo::new()],
             encodes: 0,
+            forwarded: 0,
             opus_complexity: crate::opus::DEFAULT_COMPLEXITY,
         }
     }
@@ -453,12 +550,21 @@ impl AudioMixer {
         self.encodes
     }
 
+    /// Payloads sent as received from another leg, instead of encoded (see "Forwarding a lone
+    /// voice").
+    pub fn forwarded(&self) -> u64 {
+        self.forwarded
+    }
+
     /// Starts a tick.
     pub fn begin(&mut self) {
         self.sum.fill(0);
         self.full_ready = false;
         for s in &mut self.shared {
             s.ready = false;
+        }
+        for s in &mut self.solo {
+            s.ok = false;
         }
         self.talkers = 0;
     }
@@ -481,6 +587,16 @@ impl AudioMixer {
                 }
             }
             convert(&mut ch.up, &ch.native, &mut ch.at_mix_rate);
+            ch.slot = None;
+            if let Some(solo) = self.solo.get_mut(self.talkers) {
+                solo.ok = ch.pass_ok;
+                if ch.pass_ok {
+                    solo.codec = ch.codec();
+                    solo.bytes.clear();
+                    solo.bytes.extend_from_slice(&ch.pass);
+                }
+                ch.slot = Some(self.talkers);
+            }
             self.talkers += 1;
             for (acc, &s) in self.sum.iter_mut().zip(&ch.at_mix_rate) {
                 *acc += i32::from(s);
@@ -493,6 +609,11 @@ impl AudioMixer {
     /// stream of its key (converted and encoded on first use this tick). `None` when the encoder
     /// produced nothing (then nothing is sent).
     pub fn payload<'a>(&'a mut self, ch: &'a mut MixChannel) -> Option<&'a [u8]> {
+        if let Some(i) = self.lone_voice(ch) {
+            ch.forwarded += 1;
+            self.forwarded += 1;
+            return Some(&self.solo[i].bytes);
+        }
         if ch.talker {
             return self.own_payload(ch, None);
         }
@@ -514,6 +635,18 @@ impl AudioMixer {
             self.encodes += 1;
         }
         s.ok.then_some(&s.bytes[..])
+    }
+
+    /// The talker slot whose frame is all `ch` hears this tick, when it can be sent to `ch` as
+    /// it came: a talker hearing the one other talker, or a listener while one leg talks.
+    fn lone_voice(&self, ch: &MixChannel) -> Option<usize> {
+        let i = match (ch.talker, self.talkers, ch.slot) {
+            (true, 2, Some(me)) => 1 - me,
+            (false, 1, _) => 0,
+            _ => return None,
+        };
+        let s = &self.solo[i];
+        (s.ok && s.codec == ch.codec() && accepts(&ch.key, s.bytes.len())).then_some(i)
     }
 
     /// The encoded payload of a leg hearing a prompt: what [`AudioMixer::payload`] would give it
@@ -612,16 +745,153 @@ mod tests {
     #[test]
     fn listeners_of_one_codec_share_one_encode() {
         let mut a = channel(AudioCodec::Pcmu, 1000);
+        let mut b = channel(AudioCodec::Pcmu, 2000);
         let mut q1 = channel(AudioCodec::Pcmu, 0);
         let mut q2 = channel(AudioCodec::Pcmu, 0);
         let mut q3 = channel(AudioCodec::Pcma, 0);
-        let mut m = mixer_with(&mut [&mut a, &mut q1, &mut q2, &mut q3]);
+        let mut m = mixer_with(&mut [&mut a, &mut b, &mut q1, &mut q2, &mut q3]);
         let before = m.encodes();
-        for ch in [&mut a, &mut q1, &mut q2, &mut q3] {
+        for ch in [&mut a, &mut b, &mut q1, &mut q2, &mut q3] {
             assert!(m.payload(ch).is_some());
         }
-        // One own mix for the talker, one shared µ-law, one shared A-law.
-        assert_eq!(m.encodes() - before, 3);
+        // The two talkers hear each other as sent (no encode); the listeners hear both: one
+        // shared µ-law encode and one shared A-law encode.
+        assert_eq!(m.encodes() - before, 2);
+        assert_eq!(m.forwarded(), 2);
+    }
+
+    /// A µ-law frame whose every byte differs from its neighbours, so that "the same bytes"
+    /// cannot happen by chance.
+    fn varied_frame(seed: u8) -> Vec<u8> {
+        (0..160u32)
+            .map(|i| (i as u8).wrapping_mul(37).wrapping_add(seed) | 0x80)
+            .collect()
+    }
+
+    fn loaded(codec: AudioCodec, frame: &[u8]) -> MixChannel {
+        let mut ch = MixChannel::new(codec, None, SampleRate::Hz8000);
+        ch.begin_frame();
+        ch.load(frame);
+        ch
+    }
+
+    #[test]
+    fn a_lone_voice_is_forwarded_unchanged_to_listeners_of_its_codec() {
+        let voice = varied_frame(3);
+        let mut a = loaded(AudioCodec::Pcmu, &voice);
+        let mut q1 = channel(AudioCodec::Pcmu, 0);
+        let mut q2 = channel(AudioCodec::Pcmu, 0);
+        let mut qa = channel(AudioCodec::Pcma, 0);
+        let mut m = mixer_with(&mut [&mut a, &mut q1, &mut q2, &mut qa]);
+        assert!(a.is_talker());
+        let before = m.encodes();
+        assert_eq!(m.payload(&mut q1).unwrap(), &voice[..]);
+        assert_eq!(m.payload(&mut q2).unwrap(), &voice[..]);
+        // Another codec is transcoded: an A-law listener gets the shared A-law encode.
+        let pa = m.payload(&mut qa).unwrap().to_vec();
+        assert_ne!(pa, voice);
+        for (&x, &u) in pa.iter().zip(&voice) {
+            let (x, u) = (i32::from(alaw_decode(x)), i32::from(ulaw_decode(u)));
+            assert!(
+                (x - u).abs() <= u.abs() / 16 + 16,
+                "A-law {x} for µ-law {u}"
+            );
+        }
+        assert_eq!(m.encodes() - before, 1);
+        assert_eq!((q1.forwarded(), q2.forwarded(), qa.forwarded()), (1, 1, 0));
+        assert_eq!(m.forwarded(), 2);
+    }
+
+    #[test]
+    fn two_talkers_hear_each_other_unchanged_three_are_mixed() {
+        let (va, vb, vc) = (varied_frame(1), varied_frame(2), varied_frame(5));
+        let mut a = loaded(AudioCodec::Pcmu, &va);
+        let mut b = loaded(AudioCodec::Pcmu, &vb);
+        let mut m = mixer_with(&mut [&mut a, &mut b]);
+        assert_eq!(m.payload(&mut a).unwrap(), &vb[..]);
+        assert_eq!(m.payload(&mut b).unwrap(), &va[..]);
+        // (A µ-law re-encode of one decoded voice gives the same bytes: the counter shows
+        // that no encode happened.)
+        assert_eq!((m.forwarded(), m.encodes()), (2, 0));
+
+        let mut a = loaded(AudioCodec::Pcmu, &va);
+        let mut b = loaded(AudioCodec::Pcmu, &vb);
+        let mut c = loaded(AudioCodec::Pcmu, &vc);
+        let mut m = mixer_with(&mut [&mut a, &mut b, &mut c]);
+        assert_eq!(m.talkers(), 3);
+        for ch in [&mut a, &mut b, &mut c] {
+            let heard = m.payload(ch).unwrap();
+            assert!(heard != &va[..] && heard != &vb[..] && heard != &vc[..]);
+        }
+        assert_eq!(m.forwarded(), 0);
+        assert_eq!(m.encodes(), 3);
+    }
+
+    #[test]
+    fn partial_or_concealed_frames_are_encoded_not_forwarded() {
+        let voice = varied_frame(7);
+        // 10 ms of a 20 ms frame (the rest is silence).
+        let mut a = loaded(AudioCodec::Pcmu, &voice[..80]);
+        let mut q = channel(AudioCodec::Pcmu, 0);
+        let mut m = mixer_with(&mut [&mut a, &mut q]);
+        assert!(a.is_talker());
+        assert!(m.payload(&mut q).is_some());
+        assert_eq!(m.forwarded(), 0);
+        // A whole frame, then a concealed one: the concealment is not the received bytes.
+        let mut a = loaded(AudioCodec::Pcmu, &voice);
+        a.begin_frame();
+        a.conceal();
+        let mut m = mixer_with(&mut [&mut a, &mut q]);
+        assert!(a.is_talker());
+        assert_ne!(m.payload(&mut q).unwrap(), &voice[..]);
+        assert_eq!(m.forwarded(), 0);
+    }
+
+    #[test]
+    fn opus_forwarding_follows_the_receivers_fmtp() {
+        // One real 20 ms Opus packet of a 440 Hz tone.
+        let key = EncoderKey::new(AudioCodec::Opus, None);
+        let mut encoder = Encoder::new(&key);
+        let pcm: Vec<i16> = (0..960)
+            .map(|i| (8000.0 * (i as f64 * 440.0 * std::f64::consts::TAU / 48_000.0).sin()) as i16)
+            .collect();
+        let mut packet = Vec::new();
+        assert!(encoder.encode(&pcm, &mut packet));
+        let opus =
+            |fmtp: Option<&str>| MixChannel::new(AudioCodec::Opus, fmtp, SampleRate::Hz48000);
+        let mut a = opus(None);
+        a.begin_frame();
+        a.decode_packet(&packet);
+        assert!(a.fifo_ready());
+        a.load_from_fifo();
+        let mut plain = opus(Some("useinbandfec=1"));
+        let mut cbr = opus(Some("cbr=1"));
+        // A rate below this packet's (bytes × 8 × 50).
+        let low = format!("maxaveragebitrate={}", packet.len() * 400 - 8);
+        let mut narrow = opus(Some(&low));
+        let mut m = AudioMixer::new(SampleRate::Hz48000);
+        for ch in [&mut a, &mut plain, &mut cbr, &mut narrow] {
+            m.register(ch);
+        }
+        m.begin();
+        for ch in [&mut a, &mut plain, &mut cbr, &mut narrow] {
+            m.add(ch);
+        }
+        assert!(a.is_talker());
+        assert_eq!(m.payload(&mut plain).unwrap(), &packet[..]);
+        assert_ne!(m.payload(&mut cbr).unwrap(), &packet[..]);
+        assert_ne!(m.payload(&mut narrow).unwrap(), &packet[..]);
+        assert_eq!(m.forwarded(), 1);
+        // A frame recovered from FEC is not what was received: encoded.
+        a.begin_frame();
+        a.recover_packet(Some(&packet));
+        a.load_from_fifo();
+        m.begin();
+        for ch in [&mut a, &mut plain] {
+            m.add(ch);
+        }
+        assert_ne!(m.payload(&mut plain).unwrap(), &packet[..]);
+        assert_eq!(m.forwarded(), 1);
     }
 
     #[test]

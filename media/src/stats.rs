@@ -23,6 +23,9 @@ pub struct LegStats {
     pub decode_errors: u64,
     /// Ticks whose frame the encoder could not produce (nothing sent that tick).
     pub encode_failed: u64,
+    /// RTP packets sent carrying another leg's payload unchanged instead of an encoded mix
+    /// (see [`crate::mixer`], "Forwarding a lone voice"); included in `rtp_sent`.
+    pub rtp_forwarded: u64,
     /// RFC 4733 digits reported.
     pub dtmf_digits: u64,
     /// Jitter buffer counters (late, lost, duplicate, resyncs…).
@@ -72,6 +75,10 @@ pub struct EngineStats {
     pub duplicate: u64,
     /// Sum of the legs' concealed frames (missing packets and jitter-buffer stretches).
     pub concealed: u64,
+    /// Sum of the legs' RTP packets sent.
+    pub rtp_sent: u64,
+    /// Sum of the legs' RTP packets sent as another leg's payload, unchanged.
+    pub rtp_forwarded: u64,
 }
 
 impl EngineStats {
@@ -88,5 +95,7 @@ impl EngineStats {
         self.duplicate += leg.jitter.duplicate;
         // Stretches (the buffer growing its delay) are concealed frames too.
         self.concealed += leg.jitter.concealed + leg.jitter.stretched;
+        self.rtp_sent += leg.rtp_sent;
+        self.rtp_forwarded += leg.rtp_forwarded;
     }
 }

@@ -270,3 +270,106 @@ fn talking_events_follow_the_detector() {
     let talk_ticks = off.0 - on.0;
     assert!((48..=70).contains(&talk_ticks), "{events:?}");
 }
+
+/// Opus legs hear a lone voice as its sender sent it: while one leg talks the other Opus legs
+/// get its packets unchanged (a G.722 leg, another codec, gets an encode); while two talk, each
+/// gets the other's packets and the listeners a mix of both; what everyone hears stays right.
+#[test]
+fn a_lone_opus_voice_is_forwarded_and_two_are_mixed() {
+    let t0 = t0();
+    let mut engine = ConferenceEngine::with_seed(5);
+    let codecs = [
+        AudioCodec::Opus,
+        AudioCodec::Opus,
+        AudioCodec::Opus,
+        AudioCodec::G722,
+    ];
+    let mut phones: Vec<TestPhone> = codecs.iter().map(|&c| TestPhone::new(c)).collect();
+    let legs: Vec<LegId> = (0..codecs.len() as u64).map(LegId).collect();
+    for (i, p) in phones.iter().enumerate() {
+        let mut c = config(p.codec, 300 + i as u32);
+        c.payload_type = p.pt;
+        engine.add_leg(t0, legs[i], c);
+    }
+    // Phase 1 (ticks 0–59): phone 0 talks. Phase 2 (60–119): phones 0 and 1 talk.
+    let tones = |i: usize, k: usize| -> Vec<(f64, f64)> {
+        match (i, k < 60) {
+            (0, _) => vec![(440.0, 0.25)],
+            (1, false) => vec![(1000.0, 0.25)],
+            _ => vec![],
+        }
+    };
+    let mut sent: Vec<Vec<Vec<u8>>> = vec![Vec::new(); codecs.len()];
+    // Per receiver: (tick, payload) of every packet it got.
+    let mut got: Vec<Vec<(usize, Vec<u8>)>> = vec![Vec::new(); codecs.len()];
+    for k in 0..120usize {
+        let now = t0 + TICK * k as u32;
+        for (i, phone) in phones.iter_mut().enumerate() {
+            let payload = phone.payload(&tones(i, k), k);
+            let units = phone.codec.frame_units();
+            let p = packet(
+                phone.pt,
+                0xC000 + i as u32,
+                k as u16,
+                k as u32 * units,
+                k == 0,
+                &payload,
+            );
+            engine.handle_rtp(now, legs[i], &p);
+            sent[i].push(payload);
+        }
+        engine.tick(now);
+        while let Some(p) = engine.poll_transmit() {
+            if p.kind == media::PacketKind::Rtp {
+                let data = p.data.to_vec();
+                let i = p.leg.0 as usize;
+                got[i].push((k, media::rtp::parse(&data).unwrap().payload.to_vec()));
+                phones[i].hear(&data);
+            }
+        }
+        while engine.poll_event().is_some() {}
+    }
+    // The share of what `rx` got in ticks `ticks` that is, byte for byte, a packet `tx` sent.
+    let share = |rx: usize, tx: usize, ticks: std::ops::Range<usize>| -> f64 {
+        let window: Vec<_> = got[rx].iter().filter(|(k, _)| ticks.contains(k)).collect();
+        let same = window.iter().filter(|(_, p)| sent[tx].contains(p)).count();
+        same as f64 / window.len().max(1) as f64
+    };
+    // Away from the switches (the jitter buffer's delay and the talk detector's decisions).
+    let (one, two) = (15..55, 75..115);
+    assert!(
+        share(1, 0, one.clone()) >= 0.95,
+        "{}",
+        share(1, 0, one.clone())
+    );
+    assert!(
+        share(2, 0, one.clone()) >= 0.95,
+        "{}",
+        share(2, 0, one.clone())
+    );
+    assert!(
+        share(0, 1, two.clone()) >= 0.95,
+        "{}",
+        share(0, 1, two.clone())
+    );
+    assert!(
+        share(1, 0, two.clone()) >= 0.95,
+        "{}",
+        share(1, 0, two.clone())
+    );
+    // The listener hears two voices: a mix, not either sender's packets.
+    assert_eq!(share(2, 0, two.clone()) + share(2, 1, two.clone()), 0.0);
+    // G.722 is another codec: never forwarded an Opus payload.
+    assert_eq!(share(3, 0, 0..120), 0.0);
+    let stats = engine.stats();
+    assert!(stats.rtp_forwarded >= 4 * 35, "{stats:?}");
+    assert_eq!(engine.leg_stats(legs[3]).unwrap().rtp_forwarded, 0);
+    // What they hear (the last second: phase 2, after the switch).
+    let heard = |i: usize, f: f64| phones[i].level(f, 1_600);
+    assert!(heard(0, 1000.0) > PRESENT_DB && heard(0, 440.0) < ABSENT_DB);
+    assert!(heard(1, 440.0) > PRESENT_DB && heard(1, 1000.0) < ABSENT_DB);
+    for i in [2, 3] {
+        assert!(heard(i, 440.0) > PRESENT_DB, "{i}: {}", heard(i, 440.0));
+        assert!(heard(i, 1000.0) > PRESENT_DB, "{i}: {}", heard(i, 1000.0));
+    }
+}
