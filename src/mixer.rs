@@ -439,6 +439,7 @@ struct MediaTotals {
     duplicate: u64,
     concealed: u64,
     forwarded: u64,
+    skipped: u64,
 }
 
 impl MediaTotals {
@@ -449,6 +450,7 @@ impl MediaTotals {
         self.duplicate += s.jitter.duplicate;
         self.concealed += s.jitter.concealed + s.jitter.stretched;
         self.forwarded += s.rtp_forwarded;
+        self.skipped += s.silent_skipped;
     }
     fn add_engine(&mut self, s: &EngineStats) {
         self.malformed += s.rtp_malformed + s.rtp_unknown_pt + s.rtcp_malformed;
@@ -457,6 +459,7 @@ impl MediaTotals {
         self.duplicate += s.duplicate;
         self.concealed += s.concealed;
         self.forwarded += s.rtp_forwarded;
+        self.skipped += s.silent_skipped;
     }
     fn sub(&mut self, o: &MediaTotals) {
         self.malformed = self.malformed.saturating_sub(o.malformed);
@@ -465,6 +468,7 @@ impl MediaTotals {
         self.duplicate = self.duplicate.saturating_sub(o.duplicate);
         self.concealed = self.concealed.saturating_sub(o.concealed);
         self.forwarded = self.forwarded.saturating_sub(o.forwarded);
+        self.skipped = self.skipped.saturating_sub(o.skipped);
     }
 }
 

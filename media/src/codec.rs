@@ -141,6 +141,14 @@ impl Decoder {
         matches!(self, Decoder::Opus(_))
     }
 
+    /// Forgets the stream's past (Opus; the other decoders need not: G.711 has none, and G.722
+    /// packets are never skipped).
+    pub(crate) fn reset(&mut self) {
+        if let Decoder::Opus(d) = self {
+            d.reset();
+        }
+    }
+
     /// Appends one 20 ms frame of the codec's own loss concealment (Opus PLC).
     pub(crate) fn conceal(&mut self, out: &mut Vec<i16>) -> Result<(), CodecError> {
         match self {

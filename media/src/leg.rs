@@ -120,6 +120,7 @@ impl LegState {
             interarrival_jitter: self.reception.jitter(),
             decode_errors: self.mix.decode_errors(),
             rtp_forwarded: self.mix.forwarded(),
+            silent_skipped: self.mix.skipped(),
             ..self.stats
         }
     }
@@ -166,7 +167,11 @@ impl LegState {
                 PacketPop::Packet { len, .. } => {
                     self.comfort_noise = false;
                     self.lost_units = 0;
-                    self.mix.decode_packet(&self.frame[..len]);
+                    let packet = &self.frame[..len];
+                    // In-band DTMF needs every frame decoded.
+                    if self.inband_enabled || !self.mix.skip_silent_packet(packet) {
+                        self.mix.decode_packet(packet);
+                    }
                 }
                 PacketPop::Lost { duration, next } => {
                     // Conceal what the lost packets lasted, in whole frames: a burst the buffer

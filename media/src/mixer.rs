@@ -166,6 +166,10 @@ pub struct MixChannel {
     slot: Option<usize>,
     /// Packets this leg was sent as another leg's payload, unchanged.
     forwarded: u64,
+    /// Opus packets not decoded because they were flagged silent while the leg was not
+    /// talking; and whether the decoder must forget its past before the next decode.
+    skipped: u64,
+    stale: bool,
 }
 
 impl MixChannel {
@@ -204,6 +208,8 @@ impl MixChannel {
             pass_ok: false,
             slot: None,
             forwarded: 0,
+            skipped: 0,
+            stale: false,
         };
         ch.set_mix_rate(rate);
         ch
@@ -259,6 +265,36 @@ impl MixChannel {
         self.forwarded
     }
 
+    /// Opus packets not decoded because their sender's encoder flagged them silent while the leg
+    /// was not talking (see [`MixChannel::skip_silent_packet`]).
+    pub fn skipped(&self) -> u64 {
+        self.skipped
+    }
+
+    /// Takes an Opus packet as silence without decoding it, when the leg is out of the mix and
+    /// its talk detector idle (so nobody would hear it) and the sender's encoder flagged every
+    /// SILK frame of it inactive ([`crate::opus::voice_activity`]). A silent caller whose
+    /// client does not use DTX still sends 50 packets a second; decoding them was most of an
+    /// Opus conference's decoding. The next packet decoded starts a fresh decoder state (the
+    /// skipped ones are its missing past). Returns whether the packet was taken.
+    pub(crate) fn skip_silent_packet(&mut self, packet: &[u8]) -> bool {
+        if self.talker || self.detector.is_talking() || !self.decoder.has_plc() {
+            return false;
+        }
+        if crate::opus::voice_activity(packet) != Some(false) {
+            return false;
+        }
+        let Ok(samples) = crate::opus::packet_samples(packet) else {
+            return false;
+        };
+        let n = self.fifo.len() + samples;
+        self.fifo.resize(n, 0);
+        self.pass_ok = false;
+        self.stale = true;
+        self.skipped += 1;
+        true
+    }
+
     /// Starts a tick's frame: nothing received yet, so nothing to forward.
     pub(crate) fn begin_frame(&mut self) {
         self.pass_ok = false;
@@ -311,6 +347,10 @@ impl MixChannel {
     /// Decodes a whole packet (Opus) into the FIFO; a packet the decoder refuses becomes one
     /// frame of concealment.
     pub(crate) fn decode_packet(&mut self, packet: &[u8]) {
+        if self.stale {
+            self.decoder.reset();
+            self.stale = false;
+        }
         let fresh = self.fifo.is_empty();
         if self.decoder.decode(packet, &mut self.fifo).is_err() {
             self.decode_errors += 1;

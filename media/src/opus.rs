@@ -14,7 +14,7 @@
 //! says that the decoder must be able to downmix stereo packets, which libopus does. Whether we
 //! *send* stereo is the fmtp's business (`stereo`, `sprop-stereo`); the bridge sends mono.
 
-use audiopus::coder::{Decoder, Encoder};
+use audiopus::coder::{Decoder, Encoder, GenericCtl};
 use audiopus::packet::Packet;
 use audiopus::{Application, Bandwidth, Bitrate, Channels, ErrorCode, MutSignals, SampleRate};
 use audiopus::{Error as LibError, Signal};
@@ -198,6 +198,33 @@ pub fn packet_samples(packet: &[u8]) -> Result<usize, CodecError> {
     Ok(n)
 }
 
+/// Whether an Opus packet's sender heard a voice, from the voice-activity flags its encoder put
+/// in the SILK layer — read from the first byte of the frame, without decoding (RFC 6716
+/// §4.2.3: the flags are the first symbols of the range coder, each of probability ½, so they
+/// are the byte's top bits). `Some(false)` when every SILK frame of the packet is flagged
+/// inactive; `None` when the packet says nothing: CELT-only (no SILK layer), several Opus frames
+/// (code 1–3), or no frame data (DTX).
+pub fn voice_activity(packet: &[u8]) -> Option<bool> {
+    let (&toc, data) = packet.split_first()?;
+    let &first = data.first()?;
+    if toc & 0b11 != 0 {
+        return None;
+    }
+    let config = toc >> 3;
+    let silk_frames = match config {
+        // SILK-only: 10, 20, 40, 60 ms; a 40 or 60 ms frame holds 2 or 3 SILK frames.
+        0..=11 => [1, 1, 2, 3][usize::from(config % 4)],
+        // Hybrid: 10 or 20 ms, one SILK frame.
+        12..=15 => 1,
+        _ => return None,
+    };
+    // Mono: one VAD bit per SILK frame, then the LBRR flag. Stereo (the TOC's `s` bit): the
+    // mid channel's flags and LBRR flag, then the side channel's.
+    let flags = |skip: u32| (first << skip) >> (8 - silk_frames);
+    let active = flags(0) != 0 || (toc & 0b100 != 0 && flags(silk_frames + 1) != 0);
+    Some(active)
+}
+
 /// A mono 48 kHz Opus encoder of 20 ms frames, tuned for conversation (VOIP application, voice
 /// signal, in-band FEC and DTX as negotiated).
 pub struct OpusEncoder {
@@ -288,6 +315,13 @@ impl OpusDecoder {
         Ok(OpusDecoder {
             inner: Decoder::new(SampleRate::Hz48000, Channels::Mono)?,
         })
+    }
+
+    /// Forgets the stream's past, as a new decoder would (before decoding again after packets
+    /// that were not decoded).
+    pub fn reset(&mut self) {
+        // Only fails on an invalid decoder, which `new` rules out.
+        let _ = self.inner.reset_state();
     }
 
     /// Decodes `packet` and appends its samples to `out` (960 for a 20 ms packet, up to 5760),
@@ -429,5 +463,84 @@ mod tests {
         }
         assert!(last_len <= 3, "DTX packets are tiny, got {last_len} bytes");
         assert!(pcm.iter().all(|&s| s.abs() < 4));
+    }
+}
+
+#[cfg(test)]
+mod voice_activity_tests {
+    use super::*;
+
+    /// Deterministic noise (splitmix64) at an RMS of about `rms`.
+    fn noise(seed: u64, n: usize, rms: f64) -> Vec<i16> {
+        let mut state = seed;
+        (0..n)
+            .map(|_| {
+                state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+                let mut z = state;
+                z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+                z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+                z ^= z >> 31;
+                ((z as f64 / u64::MAX as f64 - 0.5) * rms * 3.46) as i16
+            })
+            .collect()
+    }
+
+    /// Speech-like: a 150 Hz voiced buzz with harmonics, amplitude-modulated at 4 Hz.
+    fn voiced(frame: usize) -> Vec<i16> {
+        (0..FRAME_SAMPLES)
+            .map(|i| {
+                let t = (frame * FRAME_SAMPLES + i) as f64 / 48_000.0;
+                let env = 0.6 + 0.4 * (t * 4.0 * std::f64::consts::TAU).sin();
+                let s: f64 = (1..=8)
+                    .map(|h| (t * 150.0 * h as f64 * std::f64::consts::TAU).sin() / h as f64)
+                    .sum();
+                (s * env * 5000.0) as i16
+            })
+            .collect()
+    }
+
+    /// The flags of `frames` packets of `signal`, after 10 frames of warm-up.
+    fn flags(mut signal: impl FnMut(usize) -> Vec<i16>) -> Vec<Option<bool>> {
+        let mut enc = OpusEncoder::new(&OpusParams::default()).unwrap();
+        let mut out = Vec::new();
+        (0..60)
+            .map(|k| {
+                enc.encode(&signal(k), &mut out).unwrap();
+                voice_activity(&out)
+            })
+            .skip(10)
+            .collect()
+    }
+
+    #[test]
+    fn speech_is_active_and_silence_or_hiss_is_not() {
+        let speech = flags(voiced);
+        assert!(speech.iter().all(|f| *f == Some(true)), "{speech:?}");
+        let silence = flags(|_| vec![0; FRAME_SAMPLES]);
+        assert!(silence.iter().all(|f| *f == Some(false)), "{silence:?}");
+        // Room hiss at about −60 dBFS.
+        let hiss = flags(|k| noise(k as u64, FRAME_SAMPLES, 30.0));
+        let quiet = hiss.iter().filter(|f| **f == Some(false)).count();
+        assert!(quiet * 10 >= hiss.len() * 9, "{hiss:?}");
+    }
+
+    #[test]
+    fn flags_are_the_top_bits_of_the_first_frame_byte() {
+        // SILK-only wideband 20 ms (config 9), mono, one frame: bit 7 is the VAD flag.
+        assert_eq!(voice_activity(&[9 << 3, 0b1000_0000]), Some(true));
+        assert_eq!(voice_activity(&[9 << 3, 0b0111_1111]), Some(false));
+        // SILK 60 ms (config 11): three VAD bits, then LBRR.
+        assert_eq!(voice_activity(&[11 << 3, 0b0010_0000]), Some(true));
+        assert_eq!(voice_activity(&[11 << 3, 0b0001_1111]), Some(false));
+        // Stereo hybrid 20 ms (config 13, s bit): mid VAD, mid LBRR, side VAD.
+        assert_eq!(voice_activity(&[13 << 3 | 0b100, 0b0010_0000]), Some(true));
+        assert_eq!(voice_activity(&[13 << 3 | 0b100, 0b0101_1111]), Some(false));
+        // Mono: the same byte's third bit is not a flag.
+        assert_eq!(voice_activity(&[13 << 3, 0b0010_0000]), Some(false));
+        // Nothing to say: CELT-only, two frames, no frame data, nothing at all.
+        assert_eq!(voice_activity(&[31 << 3, 0xFF]), None);
+        assert_eq!(voice_activity(&[9 << 3 | 1, 0xFF, 0xFF]), None);
+        assert_eq!(voice_activity(&[9 << 3]), None);
+        assert_eq!(voice_activity(&[]), None);
     }
 }

@@ -26,6 +26,9 @@ pub struct LegStats {
     /// RTP packets sent carrying another leg's payload unchanged instead of an encoded mix
     /// (see [`crate::mixer`], "Forwarding a lone voice"); included in `rtp_sent`.
     pub rtp_forwarded: u64,
+    /// Opus packets taken as silence without decoding (flagged inactive by the sender's
+    /// encoder while the leg was not talking; see `MixChannel::skip_silent_packet`).
+    pub silent_skipped: u64,
     /// RFC 4733 digits reported.
     pub dtmf_digits: u64,
     /// Jitter buffer counters (late, lost, duplicate, resyncs…).
@@ -79,6 +82,8 @@ pub struct EngineStats {
     pub rtp_sent: u64,
     /// Sum of the legs' RTP packets sent as another leg's payload, unchanged.
     pub rtp_forwarded: u64,
+    /// Sum of the legs' Opus packets taken as silence without decoding.
+    pub silent_skipped: u64,
 }
 
 impl EngineStats {
@@ -97,5 +102,6 @@ impl EngineStats {
         self.concealed += leg.jitter.concealed + leg.jitter.stretched;
         self.rtp_sent += leg.rtp_sent;
         self.rtp_forwarded += leg.rtp_forwarded;
+        self.silent_skipped += leg.silent_skipped;
     }
 }

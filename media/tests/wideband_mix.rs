@@ -373,3 +373,79 @@ fn a_lone_opus_voice_is_forwarded_and_two_are_mixed() {
         assert!(heard(i, 1000.0) > PRESENT_DB, "{i}: {}", heard(i, 1000.0));
     }
 }
+
+/// Silent Opus callers that keep sending (no DTX) are not decoded: their packets are flagged
+/// inactive by their encoder. One of them then talks: it is decoded again from that packet on,
+/// its talking event comes, and the others hear it.
+#[test]
+fn silent_opus_packets_are_not_decoded_until_their_sender_talks() {
+    let t0 = t0();
+    let mut engine = ConferenceEngine::with_seed(9);
+    let mut phones: Vec<TestPhone> = (0..3).map(|_| TestPhone::new(AudioCodec::Opus)).collect();
+    for (i, p) in phones.iter().enumerate() {
+        engine.add_leg(t0, LegId(i as u64), config(p.codec, 400 + i as u32));
+    }
+    let mut talking_at = None;
+    let mut skipped_before_talk = 0;
+    for k in 0..100usize {
+        let now = t0 + TICK * k as u32;
+        for (i, phone) in phones.iter_mut().enumerate() {
+            // Phone 0 talks from tick 50 (1 s); the others stay silent.
+            let tones = if i == 0 && k >= 50 {
+                vec![(700.0, 0.25)]
+            } else {
+                vec![]
+            };
+            let payload = phone.payload(&tones, k);
+            let p = packet(
+                phone.pt,
+                0xD000 + i as u32,
+                k as u16,
+                k as u32 * 960,
+                k == 0,
+                &payload,
+            );
+            engine.handle_rtp(now, LegId(i as u64), &p);
+        }
+        engine.tick(now);
+        while let Some(p) = engine.poll_transmit() {
+            if p.kind == media::PacketKind::Rtp {
+                let data = p.data.to_vec();
+                phones[p.leg.0 as usize].hear(&data);
+            }
+        }
+        while let Some(e) = engine.poll_event() {
+            if let MediaEvent::Talking {
+                leg: LegId(0),
+                talking: true,
+            } = e
+            {
+                talking_at.get_or_insert(k);
+            }
+        }
+        if k == 49 {
+            skipped_before_talk = engine.stats().silent_skipped;
+        }
+    }
+    // Three silent senders for a second, less the jitter buffer's start and the first packets
+    // (the detector starts idle, so they are skipped from the first).
+    assert!(skipped_before_talk >= 3 * 40, "{skipped_before_talk}");
+    let stats = engine.stats();
+    // The two that stay silent go on being skipped; the talker's packets are decoded.
+    assert!(
+        stats.silent_skipped >= skipped_before_talk + 2 * 45,
+        "{stats:?}"
+    );
+    let talker = engine.leg_stats(LegId(0)).unwrap();
+    assert!(talker.silent_skipped <= 50, "{talker:?}");
+    assert_eq!(talker.decode_errors, 0);
+    let at = talking_at.expect("a talking event for the talker");
+    assert!((50..60).contains(&at), "talking at tick {at}");
+    for i in [1, 2] {
+        let db = phones[i].level(700.0, 1_400);
+        assert!(
+            db > PRESENT_DB,
+            "phone {i} hears the talker at {db:.1} dBFS"
+        );
+    }
+}
