@@ -549,6 +549,11 @@ impl MixerThread {
             total.forwarded,
             p.forwarded,
         );
+        add(
+            &m.audio_silent_packets_skipped_total,
+            total.skipped,
+            p.skipped,
+        );
         self.published = total;
     }
 

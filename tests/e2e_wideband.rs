@@ -8,6 +8,9 @@
 //!   end through real sockets); a PCMA listener hears 500 Hz and no alias of 6 kHz at 2 kHz.
 //! - A caller offering `PCMU PCMA G722 opus` (Opus last) is answered with Opus anyway, and hears
 //!   a PCMA participant at 48 kHz.
+//! - One Opus caller talks to an Opus and a PCMU listener: the Opus listener is sent the
+//!   talker's packets as they came (forwarded, counted in `/metrics`) and hears the tone; the
+//!   PCMU listener gets it transcoded; the silent Opus listener's packets are not decoded.
 
 mod common;
 
@@ -258,6 +261,39 @@ async fn opus_offered_last_is_still_chosen() {
         heard.assert_absent("PCMA participant", OTHER_HZ);
 
         hang_up_all(b, vec![caller, other]).await;
+    });
+    t.await.expect("test finishes within 20 s");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lone_opus_talker_is_forwarded_to_opus_listeners() {
+    const TALKER_HZ: f64 = 440.0;
+    let t = tokio::time::timeout(Duration::from_secs(20), async {
+        let b = TestBridge::start().await;
+        b.add_conference(NUMBER, CODE, 20).await;
+        let talker = dial(&b, options(vec![opus()], &[TALKER_HZ])).await;
+        let wide = dial(&b, options(vec![opus()], &[])).await;
+        let narrow = dial(&b, options(vec![pcmu()], &[])).await;
+        assert_eq!(wide.codec(), AudioCodec::Opus);
+        assert_eq!(narrow.codec(), AudioCodec::Pcmu);
+        joined_and_listened(&b, 3.0).await;
+
+        let heard = Heard::of("Opus listener", &wide, &[TALKER_HZ]);
+        heard.assert_present("Opus listener", TALKER_HZ);
+        let heard = Heard::of("PCMU listener", &narrow, &[TALKER_HZ]);
+        heard.assert_present("PCMU listener", TALKER_HZ);
+        let heard = Heard::of("Opus talker", &talker, &[TALKER_HZ]);
+        heard.assert_absent("Opus talker", TALKER_HZ);
+        // The talker's packets went to the Opus listener unchanged (the PCMU listener's are
+        // encodes), and the silent Opus caller's packets were taken as silence without
+        // decoding: at least a second's worth of each (2.5 s of audio has passed; the mixer
+        // threads publish their counters about once a second).
+        let forwarded = b.metric("pont_audio_frames_forwarded_total").await;
+        assert!(forwarded >= 50.0, "forwarded {forwarded}");
+        let skipped = b.metric("pont_audio_silent_packets_skipped_total").await;
+        assert!(skipped >= 50.0, "skipped {skipped}");
+
+        hang_up_all(b, vec![talker, wide, narrow]).await;
     });
     t.await.expect("test finishes within 20 s");
 }
