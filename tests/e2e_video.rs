@@ -216,8 +216,14 @@ fn access_units(rec: &Recording) -> (Vec<Unit>, Option<Ssrc>) {
     (out, ssrc)
 }
 
-/// Decode the whole recording with ffmpeg; the last picture as RGB (width, height, bytes).
+/// Decode the whole recording (a 720p stream) with ffmpeg; the last picture as RGB (width,
+/// height, bytes).
 async fn last_picture(rec: &Recording) -> (usize, usize, Vec<u8>) {
+    last_picture_of_size(rec, 1280, 720).await
+}
+
+/// [`last_picture`] of a stream whose pictures are all `w` × `h`.
+async fn last_picture_of_size(rec: &Recording, w: usize, h: usize) -> (usize, usize, Vec<u8>) {
     let (aus, _) = access_units(rec);
     let first_key = aus
         .iter()
@@ -230,7 +236,6 @@ async fn last_picture(rec: &Recording) -> (usize, usize, Vec<u8>) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("out.h264");
     std::fs::write(&path, &stream).unwrap();
-    let (w, h) = (1280usize, 720usize);
     let output = Command::new("ffmpeg")
         .args(["-hide_banner", "-loglevel", "error", "-f", "h264", "-i"])
         .arg(&path)
@@ -247,7 +252,7 @@ async fn last_picture(rec: &Recording) -> (usize, usize, Vec<u8>) {
     let data = output.stdout;
     assert!(
         data.len() >= frame && data.len() % frame == 0,
-        "ffmpeg gave {} bytes: not whole 1280x720 pictures",
+        "ffmpeg gave {} bytes: not whole {w}x{h} pictures",
         data.len()
     );
     (w, h, data[data.len() - frame..].to_vec())
@@ -282,10 +287,10 @@ fn is(c: (u8, u8, u8), want: &str) -> bool {
     }
 }
 
-/// Centres of the 1+N tiles at 720p.
-fn tile_centres() -> Vec<(usize, usize)> {
+/// Centres of the 1+N tiles in a `w` × `h` picture.
+fn tile_centres(w: usize, h: usize) -> Vec<(usize, usize)> {
     Layout::OnePlusN
-        .tiles(1280, 720)
+        .tiles(w, h)
         .iter()
         .map(|r| (r.x + r.width / 2, r.y + r.height / 2))
         .collect()
@@ -293,7 +298,7 @@ fn tile_centres() -> Vec<(usize, usize)> {
 
 /// Colours found in the small tiles.
 fn small_tiles(pic: &(usize, usize, Vec<u8>)) -> Vec<(u8, u8, u8)> {
-    tile_centres()[1..]
+    tile_centres(pic.0, pic.1)[1..]
         .iter()
         .map(|&(x, y)| colour_at(pic, x, y))
         .collect()
@@ -317,7 +322,7 @@ async fn three_cameras_talker_large_switch_and_pli() {
     let blue = video_caller(&b, "blue", None).await;
     tokio::time::sleep(Duration::from_millis(3000)).await;
 
-    let main = tile_centres()[0];
+    let main = tile_centres(1280, 720)[0];
     let seen_by_blue = last_picture(&blue.received).await;
     let c = colour_at(&seen_by_blue, main.0, main.1);
     assert!(is(c, "red"), "blue sees the talker (red) large, got {c:?}");
@@ -330,8 +335,10 @@ async fn three_cameras_talker_large_switch_and_pli() {
         small.iter().any(|c| is(*c, "blue")),
         "blue in a small tile: {small:?}"
     );
-    let seen_by_red = last_picture(&red.received).await;
-    let c = colour_at(&seen_by_red, main.0, main.1);
+    // The talker's own view is sent at 360p (one person sees it), though red takes 720p.
+    let seen_by_red = last_picture_of_size(&red.received, 640, 360).await;
+    let own_main = tile_centres(640, 360)[0];
+    let c = colour_at(&seen_by_red, own_main.0, own_main.1);
     assert!(
         is(c, "green"),
         "the talker sees the first other (green) large, got {c:?}"

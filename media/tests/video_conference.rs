@@ -319,16 +319,35 @@ fn grid_shows_everyone_once_in_join_order() {
 #[test]
 fn one_encoder_per_resolution_and_role() {
     let mut room = Room::new(Layout::OnePlusN);
-    room.video_leg(1, red(), Resolution::Hd720);
-    room.video_leg(2, green(), Resolution::Sd360);
+    room.video_leg(1, red(), Resolution::Sd360);
+    room.video_leg(2, green(), Resolution::Hd720);
     room.video_leg(3, blue(), Resolution::Sd360);
+    room.video_leg(4, blue(), Resolution::Hd720);
     room.run(5);
-    let hd = room.screen(1).picture.as_ref().unwrap();
+    let hd = room.screen(2).picture.as_ref().unwrap();
     assert_eq!((hd.width(), hd.height()), (1280, 720));
-    let sd = room.screen(2).picture.as_ref().unwrap();
+    let sd = room.screen(3).picture.as_ref().unwrap();
     assert_eq!((sd.width(), sd.height()), (640, 360));
-    // Before anyone spoke every receiver is audience: one 720p and one 360p output.
-    assert_eq!(room.conf.output_keys().len(), 2);
+    // Before anyone spoke leg 1 (first to join) has the speaker's view and the others are
+    // audience: one 720p and one 360p audience output, one speaker's; two receivers share each
+    // audience output.
+    assert_eq!(
+        room.conf.output_keys(),
+        vec![
+            OutputKey {
+                resolution: Resolution::Hd720,
+                role: Role::Audience
+            },
+            OutputKey {
+                resolution: Resolution::Sd360,
+                role: Role::Audience
+            },
+            OutputKey {
+                resolution: Resolution::Sd360,
+                role: Role::Speaker
+            },
+        ]
+    );
     // 1+N: the main tile (top left, large) shows the first participant to the audience.
     assert!(near(room.screen(3).at(0.3, 0.3), red()));
 }
@@ -553,4 +572,84 @@ fn a_sender_flooding_pictures_is_held_to_the_decode_budget() {
     room.run(40);
     assert!(near(room.screen(2).at(0.25, 0.25), red()));
     assert!(room.conf.stats().frames_decoded > stats.frames_decoded);
+}
+
+/// The size of the last picture a receiver decoded.
+fn size(screen: &Screen) -> (usize, usize) {
+    let p = screen.picture.as_ref().expect("a picture was decoded");
+    (p.width(), p.height())
+}
+
+#[test]
+fn one_plus_n_encodes_the_speakers_own_view_at_360p() {
+    let mut room = Room::new(Layout::OnePlusN);
+    room.video_leg(1, red(), Resolution::Hd720);
+    room.video_leg(2, green(), Resolution::Hd720);
+    room.video_leg(3, blue(), Resolution::Hd720);
+    room.run(10);
+    // Nobody spoke: leg 1 (first to join) has the speaker's view, at 360p though it takes 720p;
+    // the audience's view stays 720p.
+    let hd_audience = OutputKey {
+        resolution: Resolution::Hd720,
+        role: Role::Audience,
+    };
+    let sd_speaker = OutputKey {
+        resolution: Resolution::Sd360,
+        role: Role::Speaker,
+    };
+    assert_eq!(room.conf.output_keys(), vec![hd_audience, sd_speaker]);
+    assert_eq!(size(room.screen(1)), (640, 360));
+    assert_eq!(size(room.screen(2)), (1280, 720));
+    assert_eq!(size(room.screen(3)), (1280, 720));
+    // Main tile: the audience sees leg 1, leg 1 sees the second to join.
+    assert!(near(room.screen(3).at(0.3, 0.3), red()));
+    let c = room.screen(1).at(0.3, 0.3);
+    assert!(near(c, green()), "{c:?}");
+
+    // 2 takes the floor: step frame by frame to the tick where it does.
+    room.talk(2, true);
+    let before = |room: &Room, id| (room.screen(id).keyframes, room.screen(id).pictures);
+    let mut switched = false;
+    for _ in 0..40 {
+        let (k1, p1) = before(&room, 1);
+        let (k2, p2) = before(&room, 2);
+        room.run(1);
+        if room.conf.speaker() == Some(LegId(2)) {
+            // In that very tick the new speaker gets a 360p IDR and the old one a 720p IDR, and
+            // both decoders decode the first picture after the switch.
+            assert_eq!(
+                room.screen(2).keyframes,
+                k2 + 1,
+                "an IDR for the new speaker"
+            );
+            assert_eq!(room.screen(2).pictures, p2 + 1);
+            assert_eq!(size(room.screen(2)), (640, 360));
+            assert_eq!(room.screen(1).keyframes, k1 + 1, "an IDR for the old one");
+            assert_eq!(room.screen(1).pictures, p1 + 1);
+            assert_eq!(size(room.screen(1)), (1280, 720));
+            switched = true;
+            break;
+        }
+    }
+    assert!(switched, "leg 2 took the floor");
+    room.run(5);
+    assert_eq!(room.conf.output_keys(), vec![hd_audience, sd_speaker]);
+    assert!(near(room.screen(1).at(0.3, 0.3), green()));
+    assert!(near(room.screen(3).at(0.3, 0.3), green()));
+    // Nobody had the floor before 2: it sees the first other, leg 1.
+    let c = room.screen(2).at(0.3, 0.3);
+    assert!(near(c, red()), "{c:?}");
+
+    // 3 takes the floor after 2 stops: 3's 360p view shows 2, the previous speaker, large.
+    room.talk(2, false);
+    room.run(70);
+    room.talk(3, true);
+    room.run(30);
+    assert_eq!(room.conf.speaker(), Some(LegId(3)));
+    assert_eq!(size(room.screen(3)), (640, 360));
+    assert_eq!(size(room.screen(2)), (1280, 720));
+    let c = room.screen(3).at(0.3, 0.3);
+    assert!(near(c, green()), "{c:?}");
+    assert!(near(room.screen(1).at(0.3, 0.3), blue()));
+    assert_eq!(room.conf.stats().decode_errors, 0);
 }

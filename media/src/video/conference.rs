@@ -20,6 +20,9 @@
 //!   (self-view included). Each output is composed and encoded once per frame and the packets are
 //!   sent to each of its receivers with the receiver's own SSRC, sequence numbers and timestamp
 //!   offset. So the encoder count is at most 2 × 2 per conference, whatever the number of legs.
+//!   In 1+N the speaker's own view is encoded at 360p at most: one person sees it, and that
+//!   person is talking, not watching; a 720p receiver scales it. A conference of 720p receivers
+//!   then encodes one 720p picture (the audience's) and one 360p, not two 720p.
 //! - **Key frames out**: a receiver joining or moving to another output gets an IDR from it (its
 //!   decoder would otherwise start mid-GOP); a receiver's PLI/FIR gets one too, at most one per
 //!   [`VideoConfig::pli_answer_interval`] per output (the rest wait, not dropped); every output
@@ -676,9 +679,15 @@ impl VideoConference {
         // Voice-switched shows one source full screen: no output is encoded larger than that
         // source (a 360p camera upscaled to 720p carries no more picture, and costs a 720p
         // encode); the receiver scales it to its screen.
+        // In 1+N the speaker's own view is seen by one person, who is talking (and looking at
+        // the camera, not at the screen): it is encoded at 360p at most, so a conference
+        // encodes one 720p picture rather than two; a 720p receiver scales it.
         let cap = |role| -> Option<Resolution> {
-            (self.layout == Layout::VoiceSwitched)
-                .then(|| self.source_resolution(self.main_for(role)?))?
+            match (self.layout, role) {
+                (Layout::VoiceSwitched, _) => self.source_resolution(self.main_for(role)?),
+                (Layout::OnePlusN, Role::Speaker) => Some(Resolution::Sd360),
+                _ => None,
+            }
         };
         let caps = [cap(Role::Audience), cap(Role::Speaker)];
         let wanted = &mut self.wanted;

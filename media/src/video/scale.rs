@@ -9,6 +9,12 @@
 //! then each output sample comes from two of its entries. Nothing here allocates: the buffers
 //! (one row, one column table) live on the stack.
 //!
+//! A rectangle nearly the source's size (no larger, and at least [`NEAR_SIZE`] of it in each
+//! axis: the 636×356 cells of a 2×2 grid at 720p showing 640×360 cameras) is not scaled: the
+//! centred rect-sized window of the source is copied. A 0.99× bilinear pass would blur every
+//! pixel for a loss of a few edge pixels, and cost a scaling pass; the window starts at even
+//! offsets so the chroma samples stay aligned with their luma.
+//!
 //! Rectangles are meant to be even (4:2:0 chroma covers 2×2 pixels). An odd one is shrunk to the
 //! even pixels inside it (left/top edge rounded up, right/bottom edge down), so a drawing never
 //! touches a pixel outside the rectangle it was given; the part outside the frame is clipped,
@@ -147,7 +153,8 @@ pub fn scale_into(src: &Frame, dst: &mut Frame, rect: Rect) {
         return;
     };
     let [x0, y0, x1, y1] = area.full;
-    let crop = centre_crop(src.width(), src.height(), x1 - x0, y1 - y0);
+    let (sw, sh, rw, rh) = (src.width(), src.height(), x1 - x0, y1 - y0);
+    let crop = near_size_window(sw, sh, rw, rh).unwrap_or_else(|| centre_crop(sw, sh, rw, rh));
     let width = dst.width();
     let (y, u, v) = dst.planes_mut();
     let luma = Plane {
@@ -166,6 +173,27 @@ pub fn scale_into(src: &Frame, dst: &mut Frame, rect: Rect) {
         };
         scale_plane(&chroma, crop, out, width / 2, half);
     }
+}
+
+/// How near a rect must be to the source's size, per axis, to be cropped rather than scaled:
+/// 31/32 (as numerator, denominator), which takes a 640×360 camera into a 636×356 cell.
+const NEAR_SIZE: (usize, usize) = (31, 32);
+
+/// The centred `rw` × `rh` window of a `sw` × `sh` source, 16.16 like [`centre_crop`], when the
+/// rect is no larger than the source and at least [`NEAR_SIZE`] of it in each axis; its offsets
+/// are even, so the halved window of the chroma planes is whole samples too. Mapped onto the
+/// rect it is one source pixel per output pixel: [`scale_plane`] copies it.
+fn near_size_window(sw: usize, sh: usize, rw: usize, rh: usize) -> Option<[i64; 4]> {
+    let (num, den) = NEAR_SIZE;
+    let near = |s: usize, r: usize| r <= s && r * den >= s * num;
+    if !(near(sw, rw) && near(sh, rh)) {
+        return None;
+    }
+    // Rect sizes are even (see [`Area::of`]) and so are frame sizes, so the window ends inside
+    // the source in both luma and chroma.
+    let x = ((sw - rw) / 2) & !1;
+    let y = ((sh - rh) / 2) & !1;
+    Some([x, y, rw, rh].map(|v| v as i64 * ONE))
 }
 
 /// The part of a `sw` × `sh` source shown in a `rw` × `rh` rect, 16.16 `[x, y, width,
@@ -242,7 +270,7 @@ fn scale_plane(src: &Plane<'_>, crop: [i64; 4], out: &mut [u8], stride: usize, a
     let m = Mapping::new(src, crop, &area);
     if m.is_copy() {
         // Same size and whole-pixel placement (a voice-switched picture of the sender's own
-        // resolution, the common case).
+        // resolution, the common case), or a near-size window of the source.
         let [fx0, fy0, _, _] = area.full;
         let [cx0, cy0, cx1, cy1] = area.clip;
         let sx = (m.origin[0] / ONE) as usize + (cx0 - fx0);
@@ -576,6 +604,71 @@ mod tests {
         scale_into(&src, &mut big, Rect::new(10, 4, 32, 18));
         assert_eq!(big.pixel(10, 4), src.pixel(0, 0));
         assert_eq!(big.pixel(41, 21), src.pixel(31, 17));
+    }
+
+    /// A picture of seeded random samples in all three planes.
+    fn noise(width: usize, height: usize, seed: u64) -> Frame {
+        let mut f = Frame::new(width, height);
+        let mut rng = seed;
+        let (y, u, v) = f.planes_mut();
+        for s in y.iter_mut().chain(u.iter_mut()).chain(v.iter_mut()) {
+            *s = splitmix(&mut rng) as u8;
+        }
+        f
+    }
+
+    #[test]
+    fn near_size_rect_copies_the_sources_centre() {
+        // A 640×360 camera into a 2×2 cell at 720p (636×356), placed at an even offset in a
+        // larger frame: the centre window starting at (2, 2), chroma at (1, 1), sample for
+        // sample.
+        let src = noise(640, 360, 0xc0ffee);
+        let mut dst = Frame::new(1280, 720);
+        let rect = Rect::new(644, 364, 636, 356);
+        scale_into(&src, &mut dst, rect);
+        for y in 0..356 {
+            let out = &dst.y()[(364 + y) * 1280 + 644..][..636];
+            assert_eq!(out, &src.y()[(2 + y) * 640 + 2..][..636], "luma row {y}");
+        }
+        for y in 0..178 {
+            for (plane_out, plane_in) in [(dst.u(), src.u()), (dst.v(), src.v())] {
+                let out = &plane_out[(182 + y) * 640 + 322..][..318];
+                assert_eq!(out, &plane_in[(1 + y) * 320 + 1..][..318], "chroma row {y}");
+            }
+        }
+        // Offsets are even even when the margin is not a multiple of 4: 640 → 634 takes the
+        // window from column 2 (not 3), so chroma column 1 is the first.
+        let mut small = Frame::new(634, 356);
+        scale_into(&src, &mut small, Rect::new(0, 0, 634, 356));
+        assert_eq!(&small.y()[..634], &src.y()[2 * 640 + 2..][..634]);
+        assert_eq!(&small.u()[..317], &src.u()[320 + 1..][..317]);
+    }
+
+    #[test]
+    fn a_rect_under_31_32_of_the_source_is_still_scaled() {
+        // 600×338 is 30/32 of 640×360 across: bilinear, so it differs from every whole-pixel
+        // window of the source.
+        let src = noise(640, 360, 0xbeef);
+        let mut dst = Frame::new(600, 338);
+        scale_into(&src, &mut dst, Rect::new(0, 0, 600, 338));
+        let row = &dst.y()[169 * 600..][..600];
+        for y in 0..=22 {
+            for x in 0..=40 {
+                assert_ne!(
+                    row,
+                    &src.y()[(y + 169) * 640 + x..][..600],
+                    "window at ({x},{y})"
+                );
+            }
+        }
+        // Just over the edge (31/32 exactly across, 620×350 — 350 > 31/32 of 360): cropped.
+        let mut dst = Frame::new(620, 350);
+        scale_into(&src, &mut dst, Rect::new(0, 0, 620, 350));
+        assert_eq!(&dst.y()[..620], &src.y()[4 * 640 + 10..][..620]);
+        // A rect larger than the source in one axis is scaled, not cropped.
+        let mut dst = Frame::new(636, 362);
+        scale_into(&src, &mut dst, Rect::new(0, 0, 636, 362));
+        assert_ne!(&dst.y()[..636], &src.y()[2..][..636]);
     }
 
     #[test]
