@@ -1,6 +1,7 @@
 //! Fuzz target: RTP parsing (RFC 3550 §5.1, RFC 5761 demux) and the whole receive path of the
-//! conference engine (parse, telephone-event, jitter buffer, G.711/G.722/Opus decoding, mixing
-//! tick) on arbitrary bytes.
+//! conference engine (parse, telephone-event, jitter buffer, G.711/G.722/Opus decoding, the Opus
+//! voice-activity flags, mixing tick, and forwarding the lone voice to a second leg of the same
+//! codec) on arbitrary bytes.
 //!
 //! `cargo fuzz run rtp` where cargo-fuzz is installed. Without it, the same build by hand:
 //! `RUSTFLAGS="-Cpasses=sancov-module -Cllvm-args=-sanitizer-coverage-level=4
@@ -42,7 +43,14 @@ fuzz_target!(|data: &[u8]| {
         ssrc: 1,
         fmtp: None,
     };
+    // A listener of the same codec, which is sent leg 1's payloads as they came whenever leg 1
+    // is the one voice.
+    let listener = LegConfig {
+        ssrc: 2,
+        ..config.clone()
+    };
     engine.add_leg(t0, LegId(1), config);
+    engine.add_leg(t0, LegId(2), listener);
     for (i, datagram) in data.split(|b| *b == 0xFF).enumerate() {
         let now = t0 + Duration::from_millis(20 * i as u64);
         engine.handle_rtp(now, LegId(1), datagram);
