@@ -275,7 +275,9 @@ impl MixChannel {
     /// its talk detector idle (so nobody would hear it) and the sender's encoder flagged every
     /// SILK frame of it inactive ([`crate::opus::voice_activity`]). A silent caller whose
     /// client does not use DTX still sends 50 packets a second; decoding them was most of an
-    /// Opus conference's decoding. The next packet decoded starts a fresh decoder state (the
+    /// Opus conference's decoding. The flag is trustworthy: a frame flagged inactive is also
+    /// coded as one (RFC 6716 §4.2.7.3: its frame type can only be the inactive signal type, no
+    /// voicing, no pitch), so an encoder that flagged speech so would garble it. The next packet decoded starts a fresh decoder state (the
     /// skipped ones are its missing past). Returns whether the packet was taken.
     pub(crate) fn skip_silent_packet(&mut self, packet: &[u8]) -> bool {
         if self.talker || self.detector.is_talking() || !self.decoder.has_plc() {
