@@ -266,7 +266,7 @@ impl MixChannel {
     }
 
     /// Opus packets not decoded because their sender's encoder flagged them silent while the leg
-    /// was not talking (see [`MixChannel::skip_silent_packet`]).
+    /// was not talking (see "Forwarding a lone voice" and the skipping of flagged silence).
     pub fn skipped(&self) -> u64 {
         self.skipped
     }
