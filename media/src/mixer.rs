@@ -29,6 +29,13 @@
 //! `maxaveragebitrate`, a receiver asking for `cbr=1`, a concealed or FEC-recovered frame, a
 //! packet that is not exactly 20 ms, a leg hearing a prompt.
 //!
+//! # Silent Opus packets
+//! An Opus packet whose SILK voice-activity flags are all 0 (its sender's encoder heard no
+//! voice; [`crate::opus::voice_activity`]) is taken as silence without decoding while its leg is
+//! out of the mix and its talk detector idle: nobody would hear it, and a silent caller whose
+//! client does not use DTX sends 50 of them a second. The next packet decoded starts a fresh
+//! decoder state.
+//!
 //! # Stream switches
 //! A leg that starts or stops talking changes from the shared stream to its own (or back), and a
 //! forwarded voice changes to an encoded mix when a second voice joins. For G.711 the bytes are
@@ -266,7 +273,7 @@ impl MixChannel {
     }
 
     /// Opus packets not decoded because their sender's encoder flagged them silent while the leg
-    /// was not talking (see "Forwarding a lone voice" and the skipping of flagged silence).
+    /// was not talking (see "Silent Opus packets").
     pub fn skipped(&self) -> u64 {
         self.skipped
     }
