@@ -546,7 +546,7 @@ impl AudioMixer {
     }
 
     /// Changes the mixing rate (allocates; only on joins and leaves). The channels must follow
-    /// with [`MixChannel::set_mix_rate`]-equivalent [`AudioMixer::register`] calls.
+    /// with [`AudioMixer::register`] calls (which set each channel's mixing rate).
     pub fn set_rate(&mut self, rate: SampleRate) {
         if rate == self.rate {
             return;
