@@ -400,25 +400,7 @@ pub fn write_sr(
     blocks: &[ReportBlock],
     cname: &[u8],
 ) -> Result<usize, RtcpError> {
-    let blocks = &blocks[..blocks.len().min(31)];
-    let cname = &cname[..cname.len().min(255)];
-    let sr_len = 28 + BLOCK_LEN * blocks.len();
-    let sdes_len = sdes_len(cname);
-    let out = buf
-        .get_mut(..sr_len + sdes_len)
-        .ok_or(RtcpError::BufferTooSmall)?;
-    out.fill(0);
-    out[0] = 0x80 | blocks.len() as u8;
-    out[1] = PT_SR;
-    out[2..4].copy_from_slice(&((sr_len / 4 - 1) as u16).to_be_bytes());
-    out[4..8].copy_from_slice(&info.ssrc.0.to_be_bytes());
-    out[8..16].copy_from_slice(&info.ntp.0.to_be_bytes());
-    out[16..20].copy_from_slice(&info.rtp_ts.to_be_bytes());
-    out[20..24].copy_from_slice(&info.packets.to_be_bytes());
-    out[24..28].copy_from_slice(&info.octets.to_be_bytes());
-    write_blocks(&mut out[28..sr_len], blocks);
-    write_sdes(&mut out[sr_len..], info.ssrc, cname);
-    Ok(sr_len + sdes_len)
+    write_report(buf, info.ssrc, Some(info), blocks, cname)
 }
 
 /// Writes a compound RR from `ssrc` (with up to 31 report blocks) followed by an SDES with its
@@ -430,21 +412,40 @@ pub fn write_rr(
     blocks: &[ReportBlock],
     cname: &[u8],
 ) -> Result<usize, RtcpError> {
+    write_report(buf, ssrc, None, blocks, cname)
+}
+
+/// An SR (with `sender`) or an RR (without), its blocks, then the SDES CNAME of `ssrc`.
+fn write_report(
+    buf: &mut [u8],
+    ssrc: Ssrc,
+    sender: Option<&SenderInfo>,
+    blocks: &[ReportBlock],
+    cname: &[u8],
+) -> Result<usize, RtcpError> {
     let blocks = &blocks[..blocks.len().min(31)];
     let cname = &cname[..cname.len().min(255)];
-    let rr_len = 8 + BLOCK_LEN * blocks.len();
+    // Header and reporter's SSRC, then the 20 bytes of sender info in an SR.
+    let fixed = if sender.is_some() { 28 } else { 8 };
+    let report_len = fixed + BLOCK_LEN * blocks.len();
     let sdes_len = sdes_len(cname);
     let out = buf
-        .get_mut(..rr_len + sdes_len)
+        .get_mut(..report_len + sdes_len)
         .ok_or(RtcpError::BufferTooSmall)?;
     out.fill(0);
     out[0] = 0x80 | blocks.len() as u8;
-    out[1] = PT_RR;
-    out[2..4].copy_from_slice(&((rr_len / 4 - 1) as u16).to_be_bytes());
+    out[1] = if sender.is_some() { PT_SR } else { PT_RR };
+    out[2..4].copy_from_slice(&((report_len / 4 - 1) as u16).to_be_bytes());
     out[4..8].copy_from_slice(&ssrc.0.to_be_bytes());
-    write_blocks(&mut out[8..rr_len], blocks);
-    write_sdes(&mut out[rr_len..], ssrc, cname);
-    Ok(rr_len + sdes_len)
+    if let Some(info) = sender {
+        out[8..16].copy_from_slice(&info.ntp.0.to_be_bytes());
+        out[16..20].copy_from_slice(&info.rtp_ts.to_be_bytes());
+        out[20..24].copy_from_slice(&info.packets.to_be_bytes());
+        out[24..28].copy_from_slice(&info.octets.to_be_bytes());
+    }
+    write_blocks(&mut out[fixed..report_len], blocks);
+    write_sdes(&mut out[report_len..], ssrc, cname);
+    Ok(report_len + sdes_len)
 }
 
 /// Writes report blocks into `out` (exactly `BLOCK_LEN` bytes each).
