@@ -627,7 +627,8 @@ impl VideoConference {
         rx.last_packet = Some(now);
         self.stats.packets_in += 1;
         let h = packet.header;
-        // Every packet of a picture carries its timestamp, so the jitter (A.8) counts them all.
+        // All packets feed the A.8 jitter, those of one picture sharing its timestamp too (as
+        // RFC 3550 §6.4.1 has it for video); only audio's telephone events are left out.
         rx.reception
             .update(h.ssrc, h.seq, h.timestamp, arrival, true);
         if rx
