@@ -85,6 +85,7 @@ metrics! {
     counter video_rtp_packets_dropped_total: "Video RTP packets dropped (malformed, unknown payload type, refused by the depacketizer).",
     counter video_keyframe_requests_in_total: "RTCP PLI/FIR received from video receivers.",
     counter video_keyframe_requests_out_total: "RTCP PLI/FIR sent to video senders.",
+    counter video_rtcp_reports_sent_total: "Periodic RTCP reports (SR or RR with SDES) sent on video streams.",
     counter video_frame_overruns_total: "Video frame periods missed because the previous frame's work ran past them.",
     counter video_busy_micros_total: "Microseconds the video threads spent composing, encoding and sending.",
 }

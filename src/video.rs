@@ -18,7 +18,7 @@ use std::net::{SocketAddr, UdpSocket};
 use std::os::fd::AsRawFd;
 use std::sync::{Arc, Mutex};
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use crossbeam_channel::{unbounded, Receiver, Sender};
 use media::video::{Layout, VideoConference, VideoConfig, VideoLegConfig, VideoStats};
@@ -347,7 +347,7 @@ impl VideoThread {
             let data = &self.buf[..n];
             if rtcp {
                 // Answer only where real RTCP comes from: junk must not divert our PLIs.
-                if conf.video.receive_rtcp(leg, data) {
+                if conf.video.receive_rtcp(leg, data, now) {
                     s.latched_rtcp = Some(from);
                 }
             } else if conf.video.receive_rtp(leg, data, now) {
@@ -384,8 +384,12 @@ impl VideoThread {
             } => {
                 let c = self.confs.entry(Arc::clone(&conf)).or_insert_with(|| {
                     add(&self.metrics.video_conferences_active, 1);
+                    let now = Instant::now();
+                    let mut video = VideoConference::new(VideoConfig::default(), layout, now);
+                    // The SRs' NTP times (the library reads no clock).
+                    video.set_wallclock(now, SystemTime::now());
                     Conf {
-                        video: VideoConference::new(VideoConfig::default(), layout, Instant::now()),
+                        video,
                         published: VideoStats::default(),
                     }
                 });
@@ -540,6 +544,11 @@ fn publish(metrics: &Metrics, published: &mut VideoStats, now: VideoStats) {
             &metrics.video_keyframe_requests_out_total,
             now.keyframe_requests_out,
             published.keyframe_requests_out,
+        ),
+        (
+            &metrics.video_rtcp_reports_sent_total,
+            now.rtcp_reports_sent,
+            published.rtcp_reports_sent,
         ),
     ];
     for (counter, new, old) in pairs {

@@ -53,7 +53,7 @@ fuzz_target!(|data: &[u8]| {
         rest = &tail[n..];
         now += Duration::from_millis(5);
         if ctrl & 1 != 0 {
-            conf.receive_rtcp(LegId(1), payload);
+            conf.receive_rtcp(LegId(1), payload, now);
         } else {
             seq = seq.wrapping_add(u16::from((ctrl >> 1) & 3)).wrapping_sub(1);
             if ctrl & 0x10 != 0 {

@@ -477,13 +477,8 @@ impl ConferenceEngine {
         let blocks_seen = |blocks: rtcp::ReportBlocks<'_>, stats: &mut LegStats| {
             for b in blocks.filter(|b| b.ssrc == ours) {
                 stats.remote_report = Some(b);
-                if let (Some(ntp), true) = (ntp_now, b.lsr != 0) {
-                    // RFC 3550 §6.4.1: RTT = A − LSR − DLSR, in 1/65536 s.
-                    let rtt = ntp.middle32().wrapping_sub(b.lsr).wrapping_sub(b.dlsr);
-                    // A negative result (clock steps, bogus LSR) wraps huge: ignore it.
-                    if rtt < 1 << 20 {
-                        stats.rtt_1_65536 = Some(rtt);
-                    }
+                if let Some(rtt) = ntp_now.and_then(|ntp| rtcp::round_trip(ntp, &b)) {
+                    stats.rtt_1_65536 = Some(rtt);
                 }
             }
         };

@@ -209,9 +209,7 @@ impl LegState {
     /// Next SR at `now` + the interval randomised over [0.5, 1.5] of its mean (RFC 3550 §6.3.1),
     /// so that legs that joined together do not report in bursts.
     pub(crate) fn schedule_sr(&mut self, now: Instant) {
-        self.rng = crate::rand::splitmix64(self.rng);
-        let factor_ms = 500 + self.rng % 1000;
-        self.next_sr = now + RTCP_INTERVAL * factor_ms as u32 / 1000;
+        self.next_sr = now + report_interval(&mut self.rng, RTCP_INTERVAL);
     }
 
     /// Arrival time in the codec's RTP clock units since the leg's epoch (wraps like RTP
@@ -220,6 +218,14 @@ impl LegState {
         let ns = now.saturating_duration_since(self.epoch).as_nanos();
         (ns * u128::from(self.config.codec.clock_rate()) / 1_000_000_000) as u32
     }
+}
+
+/// An RTCP report interval: `mean` randomised over [0.5, 1.5] of itself (RFC 3550 §6.3.1), in
+/// whole milliseconds, from the next state of `rng`. Shared by the audio legs and the video ones.
+pub(crate) fn report_interval(rng: &mut u64, mean: Duration) -> Duration {
+    *rng = crate::rand::splitmix64(*rng);
+    let factor_ms = 500 + *rng % 1000;
+    mean * factor_ms as u32 / 1000
 }
 
 /// The jitter buffer for a leg's codec.

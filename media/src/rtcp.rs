@@ -1,7 +1,7 @@
 //! RTCP (RFC 3550 §6): parsing compound packets — SR (§6.4.1), RR (§6.4.2), SDES (§6.5),
 //! BYE (§6.6), and the key-frame requests of video: PLI (RFC 4585 §6.3.1) and FIR (RFC 5104
-//! §4.3.1); any other type is skipped by its length — and building a compound SR + SDES CNAME,
-//! a PLI and a FIR.
+//! §4.3.1); any other type is skipped by its length — and building a compound SR or RR + SDES
+//! CNAME, a PLI and a FIR; the round-trip time a report block gives (§6.4.1).
 //!
 //! Parsing borrows the datagram and allocates nothing; every length is checked against the bytes
 //! that are really there, so no input can make it panic (see the `rtcp` fuzz target).
@@ -400,26 +400,57 @@ pub fn write_sr(
     blocks: &[ReportBlock],
     cname: &[u8],
 ) -> Result<usize, RtcpError> {
+    write_report(buf, info.ssrc, Some(info), blocks, cname)
+}
+
+/// Writes a compound RR from `ssrc` (with up to 31 report blocks) followed by an SDES with its
+/// CNAME: the report of a participant that sent no media lately (RFC 3550 §6.4.2). Returns the
+/// length written.
+pub fn write_rr(
+    buf: &mut [u8],
+    ssrc: Ssrc,
+    blocks: &[ReportBlock],
+    cname: &[u8],
+) -> Result<usize, RtcpError> {
+    write_report(buf, ssrc, None, blocks, cname)
+}
+
+/// An SR (with `sender`) or an RR (without), its blocks, then the SDES CNAME of `ssrc`.
+fn write_report(
+    buf: &mut [u8],
+    ssrc: Ssrc,
+    sender: Option<&SenderInfo>,
+    blocks: &[ReportBlock],
+    cname: &[u8],
+) -> Result<usize, RtcpError> {
     let blocks = &blocks[..blocks.len().min(31)];
     let cname = &cname[..cname.len().min(255)];
-    let sr_len = 28 + BLOCK_LEN * blocks.len();
+    // Header and reporter's SSRC, then the 20 bytes of sender info in an SR.
+    let fixed = if sender.is_some() { 28 } else { 8 };
+    let report_len = fixed + BLOCK_LEN * blocks.len();
     let sdes_len = sdes_len(cname);
     let out = buf
-        .get_mut(..sr_len + sdes_len)
+        .get_mut(..report_len + sdes_len)
         .ok_or(RtcpError::BufferTooSmall)?;
     out.fill(0);
     out[0] = 0x80 | blocks.len() as u8;
-    out[1] = PT_SR;
-    out[2..4].copy_from_slice(&((sr_len / 4 - 1) as u16).to_be_bytes());
-    out[4..8].copy_from_slice(&info.ssrc.0.to_be_bytes());
-    out[8..16].copy_from_slice(&info.ntp.0.to_be_bytes());
-    out[16..20].copy_from_slice(&info.rtp_ts.to_be_bytes());
-    out[20..24].copy_from_slice(&info.packets.to_be_bytes());
-    out[24..28].copy_from_slice(&info.octets.to_be_bytes());
-    for (block, chunk) in blocks
-        .iter()
-        .zip(out[28..sr_len].chunks_exact_mut(BLOCK_LEN))
-    {
+    out[1] = if sender.is_some() { PT_SR } else { PT_RR };
+    out[2..4].copy_from_slice(&((report_len / 4 - 1) as u16).to_be_bytes());
+    out[4..8].copy_from_slice(&ssrc.0.to_be_bytes());
+    if let Some(info) = sender {
+        out[8..16].copy_from_slice(&info.ntp.0.to_be_bytes());
+        out[16..20].copy_from_slice(&info.rtp_ts.to_be_bytes());
+        out[20..24].copy_from_slice(&info.packets.to_be_bytes());
+        out[24..28].copy_from_slice(&info.octets.to_be_bytes());
+    }
+    write_blocks(&mut out[fixed..report_len], blocks);
+    write_sdes(&mut out[report_len..], ssrc, cname);
+    Ok(report_len + sdes_len)
+}
+
+/// Writes report blocks into `out` (exactly `BLOCK_LEN` bytes each).
+fn write_blocks(out: &mut [u8], blocks: &[ReportBlock]) {
+    for (block, chunk) in blocks.iter().zip(out.chunks_exact_mut(BLOCK_LEN)) {
         chunk[0..4].copy_from_slice(&block.ssrc.0.to_be_bytes());
         // Clamp to the 24-bit signed range before truncating.
         let lost = block.cumulative_lost.clamp(-0x80_0000, 0x7F_FFFF);
@@ -430,8 +461,21 @@ pub fn write_sr(
         chunk[16..20].copy_from_slice(&block.lsr.to_be_bytes());
         chunk[20..24].copy_from_slice(&block.dlsr.to_be_bytes());
     }
-    write_sdes(&mut out[sr_len..], info.ssrc, cname);
-    Ok(sr_len + sdes_len)
+}
+
+/// The round-trip time a report block about our stream gives when it arrives at wall-clock
+/// time `now` (RFC 3550 §6.4.1: A − LSR − DLSR), in 1/65536 s. `None` when the block carries no
+/// LSR (the peer had no SR from us yet) or the result is negative or absurd (over 16 s: a clock
+/// step or a bogus LSR wraps it huge).
+pub fn round_trip(now: NtpTime, block: &ReportBlock) -> Option<u32> {
+    if block.lsr == 0 {
+        return None;
+    }
+    let rtt = now
+        .middle32()
+        .wrapping_sub(block.lsr)
+        .wrapping_sub(block.dlsr);
+    (rtt < 1 << 20).then_some(rtt)
 }
 
 /// Bytes of an SDES packet with one CNAME chunk (header, SSRC, item, terminator, padding).
@@ -456,16 +500,7 @@ fn write_sdes(out: &mut [u8], ssrc: Ssrc, cname: &[u8]) {
 /// since RFC 4585 §3.1 sends feedback in compound packets unless reduced-size RTCP was agreed.
 /// Returns the length written.
 pub fn write_rr_sdes(buf: &mut [u8], ssrc: Ssrc, cname: &[u8]) -> Result<usize, RtcpError> {
-    let cname = &cname[..cname.len().min(255)];
-    let sdes = sdes_len(cname);
-    let out = buf.get_mut(..8 + sdes).ok_or(RtcpError::BufferTooSmall)?;
-    out.fill(0);
-    out[0] = 0x80;
-    out[1] = PT_RR;
-    out[2..4].copy_from_slice(&1u16.to_be_bytes());
-    out[4..8].copy_from_slice(&ssrc.0.to_be_bytes());
-    write_sdes(&mut out[8..], ssrc, cname);
-    Ok(8 + sdes)
+    write_rr(buf, ssrc, &[], cname)
 }
 
 #[cfg(test)]
@@ -536,6 +571,41 @@ mod tests {
             }
         );
         assert_eq!(packets.len(), 3);
+    }
+
+    #[test]
+    fn rr_with_a_block_round_trip() {
+        let mut buf = [0u8; 128];
+        let n = write_rr(&mut buf, Ssrc(9), &[block()], b"pont").unwrap();
+        assert_eq!(n, 8 + 24 + 16);
+        let packets: Vec<_> = parse(&buf[..n]).collect::<Result<_, _>>().unwrap();
+        assert_eq!(packets.len(), 2);
+        let RtcpPacket::ReceiverReport { ssrc, blocks } = packets[0] else {
+            panic!("not an RR: {:?}", packets[0]);
+        };
+        assert_eq!(ssrc, Ssrc(9));
+        assert_eq!(blocks.collect::<Vec<_>>(), vec![block()]);
+        assert!(matches!(packets[1], RtcpPacket::Sdes(_)));
+        assert_eq!(
+            write_rr(&mut [0u8; 47], Ssrc(9), &[block()], b"pont"),
+            Err(RtcpError::BufferTooSmall)
+        );
+    }
+
+    #[test]
+    fn round_trip_from_lsr_and_dlsr() {
+        // Our SR left at 10 s; the peer held it 0.25 s; its report arrives at 10.75 s: 0.5 s.
+        let sent = NtpTime(10 << 32);
+        let b = ReportBlock {
+            lsr: sent.middle32(),
+            dlsr: 65536 / 4,
+            ..block()
+        };
+        let arrived = sent.plus(std::time::Duration::from_millis(750));
+        assert_eq!(round_trip(arrived, &b), Some(65536 / 2));
+        // No LSR: no RTT; a report older than its own delay (clock step): none either.
+        assert_eq!(round_trip(arrived, &ReportBlock { lsr: 0, ..b }), None);
+        assert_eq!(round_trip(sent, &b), None);
     }
 
     #[test]

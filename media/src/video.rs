@@ -20,7 +20,7 @@ pub use codec::{
 pub use compose::{Compositor, Tile};
 pub use conference::{
     OutputKey, Resolution, Role, VideoConference, VideoConfig, VideoError, VideoLegConfig,
-    VideoStats, MAX_DECODES_PER_SECOND, VIDEO_CLOCK,
+    VideoLegReport, VideoStats, MAX_DECODES_PER_SECOND, VIDEO_CLOCK,
 };
 pub use frame::{Frame, Yuv};
 pub use layout::{Layout, MAX_TILES};

@@ -5,10 +5,10 @@
 mod counting_alloc;
 
 use std::collections::HashMap;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, UNIX_EPOCH};
 
 use media::h264::{Depacketizer, Packetizer};
-use media::rtcp::{self, RtcpPacket};
+use media::rtcp::{self, NtpTime, ReportBlock, RtcpPacket, SenderInfo};
 use media::rtp::{self, RtpHeader};
 use media::video::{
     EncoderSettings, Frame, H264Decoder, H264Encoder, Layout, OutputKey, Resolution, Role,
@@ -94,7 +94,22 @@ struct Screen {
     picture: Option<Frame>,
     keyframes: usize,
     pictures: usize,
-    rtcp: Vec<Vec<u8>>,
+    rtcp: Vec<RtcpSeen>,
+    /// RTP packets and payload octets received, and the last packet's timestamp and time.
+    rtp_packets: u32,
+    rtp_octets: u32,
+    last_rtp: Option<(u32, Instant)>,
+}
+
+/// An RTCP datagram a screen got, with what it had received by then.
+struct RtcpSeen {
+    data: Vec<u8>,
+    at: Instant,
+    rtp_packets: u32,
+    rtp_octets: u32,
+    last_rtp: Option<(u32, Instant)>,
+    /// The sequence number of the last packet the leg's camera sent (if it has one).
+    camera_seq: Option<u16>,
 }
 
 impl Screen {
@@ -106,16 +121,29 @@ impl Screen {
             keyframes: 0,
             pictures: 0,
             rtcp: Vec::new(),
+            rtp_packets: 0,
+            rtp_octets: 0,
+            last_rtp: None,
         }
     }
 
-    fn take(&mut self, kind: PacketKind, data: &[u8]) {
+    fn take(&mut self, kind: PacketKind, data: &[u8], now: Instant) {
         if kind == PacketKind::Rtcp {
-            self.rtcp.push(data.to_vec());
+            self.rtcp.push(RtcpSeen {
+                data: data.to_vec(),
+                at: now,
+                rtp_packets: self.rtp_packets,
+                rtp_octets: self.rtp_octets,
+                last_rtp: self.last_rtp,
+                camera_seq: None,
+            });
             return;
         }
         let p = rtp::parse(data).unwrap();
         assert_eq!(p.header.pt, PT);
+        self.rtp_packets += 1;
+        self.rtp_octets += p.payload.len() as u32;
+        self.last_rtp = Some((p.header.timestamp, now));
         let _ =
             self.depacketizer
                 .push(p.header.seq, p.header.timestamp, p.header.marker, p.payload);
@@ -163,6 +191,8 @@ struct Room {
     cameras: HashMap<LegId, Camera>,
     screens: HashMap<LegId, Screen>,
     now: Instant,
+    /// A packet (leg, index in its frame) to drop from the cameras' next frames.
+    drop_next: Option<(LegId, usize)>,
 }
 
 impl Room {
@@ -175,6 +205,7 @@ impl Room {
             cameras: HashMap::new(),
             screens: HashMap::new(),
             now,
+            drop_next: None,
         }
     }
 
@@ -195,16 +226,27 @@ impl Room {
             let mut ids: Vec<LegId> = self.cameras.keys().copied().collect();
             ids.sort();
             for id in ids {
-                let packets = self.cameras.get_mut(&id).unwrap().frame();
+                let mut packets = self.cameras.get_mut(&id).unwrap().frame();
+                if let Some((leg, i)) = self.drop_next {
+                    if leg == id && i < packets.len() {
+                        packets.remove(i);
+                        self.drop_next = None;
+                    }
+                }
                 for p in packets {
                     self.conf.receive_rtp(id, &p, self.now);
                 }
             }
             let screens = &mut self.screens;
             let cameras = &mut self.cameras;
+            let now = self.now;
             self.conf.tick(self.now, |leg, kind, data| {
                 if let Some(s) = screens.get_mut(&leg) {
-                    s.take(kind, data);
+                    s.take(kind, data, now);
+                    if kind == PacketKind::Rtcp {
+                        let seq = cameras.get(&leg).map(|c| c.seq.wrapping_sub(1));
+                        s.rtcp.last_mut().unwrap().camera_seq = seq;
+                    }
                 }
                 // Cameras answer key-frame requests, as phones do.
                 let asks = kind == PacketKind::Rtcp
@@ -361,7 +403,7 @@ fn a_receivers_pli_gets_an_idr_at_most_once_per_interval() {
     let before = room.screen(2).keyframes;
     let mut pli = [0u8; 12];
     let n = rtcp::write_pli(&mut pli, Ssrc(7), Ssrc(102)).unwrap();
-    room.conf.receive_rtcp(LegId(2), &pli[..n]);
+    room.conf.receive_rtcp(LegId(2), &pli[..n], room.now);
     room.run(1);
     assert_eq!(
         room.screen(2).keyframes,
@@ -370,7 +412,7 @@ fn a_receivers_pli_gets_an_idr_at_most_once_per_interval() {
     );
     // A burst of PLIs within the interval: one more IDR, not one each.
     for _ in 0..5 {
-        room.conf.receive_rtcp(LegId(2), &pli[..n]);
+        room.conf.receive_rtcp(LegId(2), &pli[..n], room.now);
         room.run(1);
     }
     room.run(20);
@@ -378,7 +420,7 @@ fn a_receivers_pli_gets_an_idr_at_most_once_per_interval() {
     assert!(room.conf.stats().keyframe_requests_in >= 6);
     // A PLI about another source is not for us: no IDR.
     let n = rtcp::write_pli(&mut pli, Ssrc(7), Ssrc(999)).unwrap();
-    room.conf.receive_rtcp(LegId(2), &pli[..n]);
+    room.conf.receive_rtcp(LegId(2), &pli[..n], room.now);
     room.run(20);
     assert_eq!(room.screen(2).keyframes, before + 2);
 }
@@ -393,7 +435,7 @@ fn a_receiver_changing_view_gets_an_idr_at_once_even_right_after_one() {
     // Leg 3's PLI makes the audience output send an IDR now…
     let mut pli = [0u8; 12];
     let n = rtcp::write_pli(&mut pli, Ssrc(7), Ssrc(103)).unwrap();
-    room.conf.receive_rtcp(LegId(3), &pli[..n]);
+    room.conf.receive_rtcp(LegId(3), &pli[..n], room.now);
     room.run(1);
     // …and leg 1 (first to join, so far in the speaker's view) moves to the audience view when
     // leg 2 takes the floor, well within the PLI pacing interval: it still gets an IDR at once.
@@ -425,7 +467,11 @@ fn a_lost_packet_asks_the_sender_for_a_key_frame() {
     room.run(8);
     let asks = room.screen(1).rtcp[asked_before..]
         .iter()
-        .flat_map(|d| rtcp::parse(d).map_while(Result::ok).collect::<Vec<_>>())
+        .flat_map(|d| {
+            rtcp::parse(&d.data)
+                .map_while(Result::ok)
+                .collect::<Vec<_>>()
+        })
         .filter(|p| matches!(p, RtcpPacket::Pli { media, .. } if *media == Ssrc(501)))
         .count();
     assert!(asks >= 1, "a PLI naming the sender's SSRC went to leg 1");
@@ -450,7 +496,7 @@ fn garbage_on_the_video_port_is_dropped_and_counted() {
             data[1] = 96;
         }
         room.conf.receive_rtp(LegId(1), &data, room.now);
-        room.conf.receive_rtcp(LegId(1), &data);
+        room.conf.receive_rtcp(LegId(1), &data, room.now);
     }
     room.run(30);
     let stats = room.conf.stats();
@@ -652,4 +698,248 @@ fn one_plus_n_encodes_the_speakers_own_view_at_360p() {
     assert!(near(c, green()), "{c:?}");
     assert!(near(room.screen(1).at(0.3, 0.3), blue()));
     assert_eq!(room.conf.stats().decode_errors, 0);
+}
+
+/// A periodic report a screen got (a compound SR or RR + SDES, not the RR in front of a PLI).
+struct Report<'a> {
+    seen: &'a RtcpSeen,
+    /// The SR's sender info; `None` for an RR.
+    sender: Option<SenderInfo>,
+    /// The SSRC of the report (the SR's sender or the RR's reporter).
+    ssrc: Ssrc,
+    blocks: Vec<ReportBlock>,
+}
+
+/// The periodic reports among what a screen got over RTCP, each checked to end with our CNAME.
+fn reports(screen: &Screen) -> Vec<Report<'_>> {
+    let mut out = Vec::new();
+    for seen in &screen.rtcp {
+        let packets: Vec<_> = rtcp::parse(&seen.data)
+            .collect::<Result<_, _>>()
+            .expect("well-formed RTCP");
+        let feedback = packets
+            .iter()
+            .any(|p| matches!(p, RtcpPacket::Pli { .. } | RtcpPacket::Fir { .. }));
+        if feedback {
+            continue;
+        }
+        let (sender, ssrc, blocks) = match packets[0] {
+            RtcpPacket::SenderReport { info, blocks } => (Some(info), info.ssrc, blocks),
+            RtcpPacket::ReceiverReport { ssrc, blocks } => (None, ssrc, blocks),
+            p => panic!("a compound RTCP packet starts with an SR or RR: {p:?}"),
+        };
+        assert_eq!(packets.len(), 2, "report + SDES");
+        let RtcpPacket::Sdes(chunks) = packets[1] else {
+            panic!("no SDES after the report: {:?}", packets[1]);
+        };
+        assert_eq!(chunks.collect::<Vec<_>>(), vec![(ssrc, Some(&b"pont"[..]))]);
+        out.push(Report {
+            seen,
+            sender,
+            ssrc,
+            blocks: blocks.collect(),
+        });
+    }
+    out
+}
+
+#[test]
+fn every_leg_gets_sender_reports_matching_what_it_was_sent() {
+    let mut room = Room::new(Layout::Grid2x2);
+    let t0 = room.now;
+    let wall = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+    room.conf.set_wallclock(t0, wall);
+    room.video_leg(1, red(), Resolution::Sd360);
+    room.video_leg(2, green(), Resolution::Sd360);
+    room.video_leg(3, blue(), Resolution::Hd720);
+    room.run(20);
+    // One packet of leg 2's camera is lost on the way, before the first report.
+    room.drop_next = Some((LegId(2), 0));
+    room.run(40);
+    // Leg 1 sends an SR at 2 s: the blocks about it then carry its time as LSR, and DLSR.
+    let sr_at = room.now;
+    let their_ntp = NtpTime(0x1234_5678_9ABC_DEF0);
+    let mut buf = [0u8; 64];
+    let info = SenderInfo {
+        ssrc: Ssrc(501),
+        ntp: their_ntp,
+        rtp_ts: 180_000,
+        packets: 100,
+        octets: 50_000,
+    };
+    let n = rtcp::write_sr(&mut buf, &info, &[], b"cam1").unwrap();
+    room.conf.receive_rtcp(LegId(1), &buf[..n], sr_at);
+    room.run(300); // 12 s in all
+    assert!(room.drop_next.is_none(), "the packet was dropped");
+
+    let mut total = 0;
+    for id in 1..=3u64 {
+        let screen = room.screen(id);
+        let reports = reports(screen);
+        total += reports.len();
+        assert!(
+            (1..=4).contains(&reports.len()),
+            "leg {id}: {} reports",
+            reports.len()
+        );
+        // The first one soon after the video started; then every 5 s × [0.5, 1.5] (reports go
+        // out at a frame tick, so up to one frame late).
+        let first = reports[0].seen.at - t0;
+        assert!(first <= Duration::from_millis(3750) + FRAME, "{first:?}");
+        for pair in reports.windows(2) {
+            let gap = pair[1].seen.at - pair[0].seen.at;
+            assert!(
+                gap >= Duration::from_millis(2500) && gap <= Duration::from_millis(7500) + FRAME,
+                "leg {id}: {gap:?} between reports"
+            );
+        }
+        let mut highest = 0;
+        for r in &reports {
+            let seen = r.seen;
+            let info = r.sender.expect("an SR: the leg was sent video");
+            assert_eq!(info.ssrc, Ssrc(100 + id as u32));
+            assert_eq!(r.ssrc, info.ssrc);
+            // The counts are what the leg got up to then.
+            assert!(seen.rtp_packets > 0);
+            assert_eq!(info.packets, seen.rtp_packets, "leg {id}");
+            assert_eq!(info.octets, seen.rtp_octets, "leg {id}");
+            // The RTP timestamp is the leg's timeline at that instant: within a frame of the
+            // value extrapolated from its last packet.
+            let (ts, ts_at) = seen.last_rtp.unwrap();
+            let elapsed = (seen.at - ts_at).as_micros() as u64 * 90_000 / 1_000_000;
+            let expected = ts.wrapping_add(elapsed as u32);
+            let off = (info.rtp_ts.wrapping_sub(expected) as i32).unsigned_abs();
+            assert!(off <= 3000, "leg {id}: SR timestamp {off} units off");
+            // NTP from the wall-clock anchor and the fake clock.
+            assert_eq!(
+                info.ntp,
+                NtpTime::from_system_time(wall).plus(seen.at - t0),
+                "leg {id}"
+            );
+            // One block, about the leg's own camera.
+            assert_eq!(r.blocks.len(), 1, "leg {id}");
+            let b = r.blocks[0];
+            assert_eq!(b.ssrc, Ssrc(500 + id as u32));
+            let lost = if id == 2 { 1 } else { 0 };
+            assert_eq!(b.cumulative_lost, lost, "leg {id}: {b:?}");
+            assert_eq!(b.highest_seq as u16, seen.camera_seq.unwrap(), "leg {id}");
+            assert!(b.highest_seq > highest);
+            highest = b.highest_seq;
+            // The cameras send on the fake clock's beat: (almost) no jitter.
+            assert!(b.jitter < 90, "leg {id}: jitter {}", b.jitter);
+            // LSR/DLSR: only leg 1 sent an SR; the delay since it is in 1/65536 s.
+            if id == 1 && seen.at > sr_at {
+                assert_eq!(b.lsr, their_ntp.middle32());
+                let delay = ((seen.at - sr_at).as_nanos() << 16) / 1_000_000_000;
+                assert_eq!(u128::from(b.dlsr), delay);
+            } else {
+                assert_eq!((b.lsr, b.dlsr), (0, 0), "leg {id}");
+            }
+        }
+        // The loss is in the fraction lost of the first interval only.
+        let fractions: Vec<u8> = reports.iter().map(|r| r.blocks[0].fraction_lost).collect();
+        if id == 2 {
+            assert!(fractions[0] > 0, "{fractions:?}");
+            assert!(fractions[1..].iter().all(|f| *f == 0), "{fractions:?}");
+        } else {
+            assert!(fractions.iter().all(|f| *f == 0), "{fractions:?}");
+        }
+    }
+    assert_eq!(room.conf.stats().rtcp_reports_sent, total as u64);
+}
+
+#[test]
+fn a_receive_only_leg_gets_srs_without_a_block_and_a_send_only_leg_rrs_with_one() {
+    let mut room = Room::new(Layout::Grid2x2);
+    room.video_leg(1, red(), Resolution::Sd360);
+    // Leg 2 only receives video: no camera.
+    room.video_leg(2, green(), Resolution::Sd360);
+    room.cameras.remove(&LegId(2));
+    // Leg 3 only sends: we send it nothing (its direction is sendonly).
+    room.video_leg(3, blue(), Resolution::Sd360);
+    let mut config = leg_config(103, Resolution::Sd360);
+    config.send = false;
+    room.conf.set_video(LegId(3), config).unwrap();
+    room.run(240);
+
+    let to_2 = reports(room.screen(2));
+    assert!(!to_2.is_empty());
+    for r in &to_2 {
+        let info = r.sender.expect("an SR to a leg we send video to");
+        assert_eq!(info.ssrc, Ssrc(102));
+        assert_eq!(info.packets, r.seen.rtp_packets);
+        assert!(r.blocks.is_empty(), "nothing received from leg 2");
+    }
+    let to_3 = reports(room.screen(3));
+    assert!(!to_3.is_empty());
+    assert_eq!(room.screen(3).rtp_packets, 0);
+    for r in &to_3 {
+        assert!(r.sender.is_none(), "an RR: nothing sent to leg 3");
+        assert_eq!(r.ssrc, Ssrc(103));
+        assert_eq!(r.blocks.len(), 1);
+        assert_eq!(r.blocks[0].ssrc, Ssrc(503));
+        assert_eq!(r.blocks[0].cumulative_lost, 0);
+    }
+}
+
+#[test]
+fn a_legs_report_block_about_our_stream_is_kept_with_its_round_trip() {
+    let mut room = Room::new(Layout::Grid2x2);
+    room.conf
+        .set_wallclock(room.now, UNIX_EPOCH + Duration::from_secs(1_700_000_000));
+    room.video_leg(1, red(), Resolution::Sd360);
+    room.video_leg(2, green(), Resolution::Sd360);
+    // Until leg 1 got our first SR.
+    let mut frames = 0;
+    while reports(room.screen(1)).is_empty() {
+        room.run(1);
+        frames += 1;
+        assert!(frames < 150, "no SR within 5 s");
+    }
+    let (sr_ntp, sr_at) = {
+        let r = &reports(room.screen(1))[0];
+        (r.sender.unwrap().ntp, r.seen.at)
+    };
+    room.run(15);
+    assert_eq!(room.conf.leg_report(LegId(1)), None);
+    // Leg 1 reports on our stream (and on another source, which is not ours): held our SR
+    // 0.3 s, so the round trip is 0.5 s − 0.3 s.
+    let ours = ReportBlock {
+        ssrc: Ssrc(101),
+        fraction_lost: 64,
+        cumulative_lost: 3,
+        highest_seq: 70_000,
+        jitter: 450,
+        lsr: sr_ntp.middle32(),
+        dlsr: 65536 * 3 / 10,
+    };
+    let other = ReportBlock {
+        ssrc: Ssrc(999),
+        fraction_lost: 200,
+        ..ours
+    };
+    let mut buf = [0u8; 128];
+    let n = rtcp::write_rr(&mut buf, Ssrc(501), &[other, ours], b"cam1").unwrap();
+    room.conf.receive_rtcp(LegId(1), &buf[..n], room.now);
+    let report = room.conf.leg_report(LegId(1)).expect("a report kept");
+    assert_eq!(report.block, ours);
+    assert_eq!(report.block.fraction_lost, 64);
+    let rtt = report.rtt().expect("an RTT");
+    let expected = (room.now - sr_at) - Duration::from_millis(300);
+    let diff = rtt.abs_diff(expected);
+    assert!(diff < Duration::from_millis(1), "{rtt:?} vs {expected:?}");
+    // Leg 2 said nothing.
+    assert_eq!(room.conf.leg_report(LegId(2)), None);
+    // A later block without LSR updates the loss and keeps the round trip.
+    let later = ReportBlock {
+        fraction_lost: 0,
+        lsr: 0,
+        dlsr: 0,
+        ..ours
+    };
+    let n = rtcp::write_rr(&mut buf, Ssrc(501), &[later], b"cam1").unwrap();
+    room.conf.receive_rtcp(LegId(1), &buf[..n], room.now);
+    let report = room.conf.leg_report(LegId(1)).unwrap();
+    assert_eq!(report.block.fraction_lost, 0);
+    assert_eq!(report.rtt(), Some(rtt));
 }

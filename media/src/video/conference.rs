@@ -34,11 +34,20 @@
 //!   `b=AS`), capped by the resolution's default ([`Resolution::default_bitrate`]).
 //! - **Active speaker** from the audio talk detector ([`VideoConference::talking`]), with the
 //!   hold and minimum-talk rules of [`ActiveSpeaker`].
+//! - **RTCP**: every leg gets a compound report on its RTCP path every ~5 s (randomised over
+//!   [0.5, 1.5] of the interval, RFC 3550 §6.3.1; the first half an interval after its video
+//!   starts either way), as the audio legs do: an SR when we sent it video since the report
+//!   before last (its SSRC, the NTP time from [`VideoConference::set_wallclock`] — 0 without
+//!   one —, the RTP timestamp of that instant on the leg's own timeline, the packets and payload
+//!   octets it was sent), else an RR; one report block about its incoming video when it sends
+//!   some (loss, extended highest sequence, jitter at 90 kHz, LSR/DLSR of its last SR); then our
+//!   CNAME. The report blocks a leg sends about our SSRC towards it are kept, with the RTT they
+//!   give ([`VideoConference::leg_report`]). PLI/FIR go out separately, behind an empty RR.
 //!
 //! [`VideoConference::tick`] runs at the frame rate on the caller's clock (30 fps by default);
 //! decoding happens as packets arrive, composing and encoding at the tick.
 
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use super::{
     ActiveSpeaker, Compositor, EncoderSettings, Frame, H264Decoder, H264Encoder, Layout,
@@ -47,7 +56,9 @@ use super::{
 use crate::engine::{LegId, PacketKind};
 use crate::h264::{Depacketizer, Packetizer};
 use crate::ids::{Pt, SeqNo, Ssrc};
-use crate::rtcp::{self, RtcpPacket};
+use crate::leg::{report_interval, RTCP_INTERVAL};
+use crate::reception::ReceptionStats;
+use crate::rtcp::{self, NtpTime, ReportBlock, RtcpPacket, SenderInfo};
 use crate::rtp::{self, RtpHeader};
 
 /// The RTP clock of video (RFC 6184 §8.2.1).
@@ -218,6 +229,28 @@ pub struct VideoStats {
     pub keyframe_requests_in: u64,
     /// PLI/FIR sent to senders.
     pub keyframe_requests_out: u64,
+    /// Periodic RTCP reports (SR or RR + SDES) sent; the RR in front of a PLI/FIR is not one.
+    pub rtcp_reports_sent: u64,
+}
+
+/// What a leg last said about the video we send it: its latest report block naming our SSRC
+/// towards it (RFC 3550 §6.4.1), and the round-trip time such a block last gave.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VideoLegReport {
+    /// The block: fraction lost, cumulative lost, extended highest sequence, jitter (90 kHz
+    /// units), LSR/DLSR.
+    pub block: ReportBlock,
+    /// Round trip in 1/65536 s, from the latest block that named an SR of ours while a wall
+    /// clock was set ([`VideoConference::set_wallclock`]).
+    pub rtt_1_65536: Option<u32>,
+}
+
+impl VideoLegReport {
+    /// The round-trip time, if known.
+    pub fn rtt(&self) -> Option<Duration> {
+        self.rtt_1_65536
+            .map(|r| Duration::from_nanos((u64::from(r) * 1_000_000_000) >> 16))
+    }
 }
 
 /// Failure to set up a leg's video.
@@ -248,6 +281,8 @@ struct Receiving {
     /// Start of the current one-second decode window, and decodes in it.
     window_start: Option<Instant>,
     window_decodes: u32,
+    /// Loss, jitter and last SR of its stream, for the report blocks we send it.
+    reception: ReceptionStats,
 }
 
 impl Receiving {
@@ -265,17 +300,69 @@ impl Receiving {
     }
 }
 
-/// A receiver's sending side.
+/// A receiver's sending side, and the RTCP reports about it both ways.
 struct Sending {
     next_seq: SeqNo,
     ts_offset: u32,
     output: Option<OutputKey>,
+    /// Packets and payload octets sent: the SR's counts (RFC 3550 §6.4.1, modulo 2^32).
+    packets: u32,
+    octets: u32,
+    /// `packets` at the report before last and at the last one: an SR goes out while it moved
+    /// since the former (RFC 3550 §6.4).
+    reported: [u32; 2],
+    /// When the next report is due; none before its video starts either way.
+    next_report: Option<Instant>,
+    /// State of the report interval randomisation.
+    rng: u64,
+    /// The leg's latest report block about what we send it.
+    remote: Option<VideoLegReport>,
+}
+
+impl Sending {
+    /// A new source towards the receiver (another SSRC): its SR counts start again.
+    fn new_source(&mut self) {
+        self.packets = 0;
+        self.octets = 0;
+        self.reported = [0; 2];
+        self.remote = None;
+    }
 }
 
 struct VideoLeg {
     config: VideoLegConfig,
     rx: Receiving,
     tx: Sending,
+}
+
+impl VideoLeg {
+    /// Takes the SRs and RRs of an RTCP datagram from the leg: the sender's SR time for our
+    /// next LSR/DLSR, and blocks about our SSRC towards it (with the RTT, given `ntp_now`).
+    fn take_reports(&mut self, data: &[u8], now: Instant, ntp_now: Option<NtpTime>) {
+        let ours = self.config.ssrc;
+        for packet in rtcp::parse(data).map_while(Result::ok) {
+            let blocks = match packet {
+                RtcpPacket::SenderReport { info, blocks } => {
+                    // LSR must name an SR of the very source the block is about.
+                    if self.rx.remote_ssrc.is_none_or(|s| s == info.ssrc) {
+                        self.rx.reception.on_sender_report(info.ntp.middle32(), now);
+                    }
+                    blocks
+                }
+                RtcpPacket::ReceiverReport { blocks, .. } => blocks,
+                _ => continue,
+            };
+            for block in blocks.filter(|b| b.ssrc == ours) {
+                let rtt = ntp_now.and_then(|ntp| rtcp::round_trip(ntp, &block));
+                // A block without LSR keeps the last RTT known.
+                let known = self.tx.remote.and_then(|r| r.rtt_1_65536);
+                self.tx.remote = Some(VideoLegReport {
+                    block,
+                    rtt_1_65536: rtt.or(known),
+                });
+            }
+        }
+    }
 }
 
 struct Member {
@@ -315,6 +402,8 @@ pub struct VideoConference {
     packet: Vec<u8>,
     payload: Vec<u8>,
     stats: VideoStats,
+    /// A monotonic instant and the wall-clock time then, for the SRs' NTP times.
+    wallclock: Option<(Instant, NtpTime)>,
 }
 
 impl VideoConference {
@@ -334,7 +423,30 @@ impl VideoConference {
             packet: vec![0; MAX_PACKET],
             payload: vec![0; MAX_PACKET - RTP_HEADER],
             stats: VideoStats::default(),
+            wallclock: None,
         }
+    }
+
+    /// Anchors the wall clock: `wallclock` is the time of day at the monotonic instant `now`.
+    /// The conference never reads a clock; later SR NTP times are `wallclock + (later − now)`,
+    /// and 0 before this is called (RFC 3550 §6.4.1 allows it; no RTT is measured then).
+    pub fn set_wallclock(&mut self, now: Instant, wallclock: SystemTime) {
+        self.wallclock = Some((now, NtpTime::from_system_time(wallclock)));
+    }
+
+    fn ntp_at(&self, now: Instant) -> Option<NtpTime> {
+        let (at, ntp) = self.wallclock?;
+        Some(ntp.plus(now.saturating_duration_since(at)))
+    }
+
+    /// What a leg last reported about the video we send it (`None` before its first report
+    /// block naming our SSRC, or for a leg without video).
+    pub fn leg_report(&self, id: LegId) -> Option<VideoLegReport> {
+        self.members
+            .iter()
+            .find(|m| m.id == id)
+            .and_then(|m| m.video.as_ref())
+            .and_then(|v| v.tx.remote)
     }
 
     /// The layout in use.
@@ -413,6 +525,9 @@ impl VideoConference {
             .find(|m| m.id == id)
             .ok_or(VideoError::UnknownLeg)?;
         if let Some(video) = &mut member.video {
+            if video.config.ssrc != config.ssrc {
+                video.tx.new_source();
+            }
             if video.config.payload_type == config.payload_type {
                 video.config = config;
                 return Ok(());
@@ -428,6 +543,13 @@ impl VideoConference {
                 next_seq: SeqNo(r as u16),
                 ts_offset: (r >> 32) as u32,
                 output: None,
+                packets: 0,
+                octets: 0,
+                reported: [0; 2],
+                next_report: None,
+                // The seed itself too: `r` is the same for legs whose seed equals their SSRC.
+                rng: crate::rand::splitmix64(config.seed ^ r),
+                remote: None,
             },
         };
         member.video = Some(VideoLeg {
@@ -444,6 +566,7 @@ impl VideoConference {
                 fir_seq: 0,
                 window_start: None,
                 window_decodes: 0,
+                reception: ReceptionStats::default(),
             },
             tx,
             config,
@@ -465,6 +588,7 @@ impl VideoConference {
 
     /// An RTP datagram from a leg's video port. Returns whether it was taken.
     pub fn receive_rtp(&mut self, id: LegId, data: &[u8], now: Instant) -> bool {
+        let arrival = self.rtp_time(now);
         let Some(video) = self
             .members
             .iter_mut()
@@ -503,6 +627,10 @@ impl VideoConference {
         rx.last_packet = Some(now);
         self.stats.packets_in += 1;
         let h = packet.header;
+        // All packets feed the A.8 jitter, those of one picture sharing its timestamp too (as
+        // RFC 3550 §6.4.1 has it for video); only audio's telephone events are left out.
+        rx.reception
+            .update(h.ssrc, h.seq, h.timestamp, arrival, true);
         if rx
             .depacketizer
             .push(h.seq, h.timestamp, h.marker, packet.payload)
@@ -554,11 +682,17 @@ impl VideoConference {
         true
     }
 
-    /// An RTCP datagram from a leg's video RTCP port: a PLI naming our SSRC towards this leg,
-    /// or a FIR with an entry for it, asks for a key frame. Returns whether the datagram was
-    /// RTCP at all (its first packet parsed), so the caller may answer where it came from.
-    pub fn receive_rtcp(&mut self, id: LegId, data: &[u8]) -> bool {
+    /// An RTCP datagram from a leg's video RTCP port, arrived at `now`: a PLI naming our SSRC
+    /// towards this leg, or a FIR with an entry for it, asks for a key frame; its SR and report
+    /// blocks about that SSRC are noted (see [`leg_report`](Self::leg_report)). Returns whether
+    /// the datagram was RTCP at all (its first packet parsed), so the caller may answer where it
+    /// came from.
+    pub fn receive_rtcp(&mut self, id: LegId, data: &[u8], now: Instant) -> bool {
         let valid = matches!(rtcp::parse(data).next(), Some(Ok(_)));
+        let ntp_now = self.ntp_at(now);
+        if let Some(v) = self.video_mut(id) {
+            v.take_reports(data, now, ntp_now);
+        }
         let Some((ours, output)) = self
             .members
             .iter()
@@ -605,6 +739,56 @@ impl VideoConference {
         let ms = now.saturating_duration_since(self.epoch).as_millis() as u64;
         for i in 0..self.outputs.len() {
             self.encode_output(i, now, ms, timestamp, &mut send);
+        }
+        self.send_reports(now, timestamp, &mut send);
+    }
+
+    /// The periodic compound report to each leg whose turn it is (RFC 3550 §6.4): an SR when we
+    /// sent it video since the report before last, else an RR; a block about its video when it
+    /// sends some; our CNAME. `timestamp` is `now` on the conference's RTP clock.
+    fn send_reports(
+        &mut self,
+        now: Instant,
+        timestamp: u32,
+        send: &mut impl FnMut(LegId, PacketKind, &[u8]),
+    ) {
+        let ntp = self.ntp_at(now).unwrap_or_default();
+        for m in &mut self.members {
+            let Some(v) = &mut m.video else { continue };
+            let tx = &mut v.tx;
+            let Some(due) = tx.next_report else {
+                // The first report half an interval after its video starts either way (the
+                // initial interval of RFC 3550 §6.2, randomised like the others).
+                if tx.packets != 0 || v.rx.remote_ssrc.is_some() {
+                    let delay = report_interval(&mut tx.rng, RTCP_INTERVAL / 2);
+                    tx.next_report = Some(now + delay);
+                }
+                continue;
+            };
+            if now < due {
+                continue;
+            }
+            tx.next_report = Some(now + report_interval(&mut tx.rng, RTCP_INTERVAL));
+            let block = v.rx.reception.report(now);
+            let sent = tx.packets != tx.reported[0];
+            tx.reported = [tx.reported[1], tx.packets];
+            let written = if sent {
+                let info = SenderInfo {
+                    ssrc: v.config.ssrc,
+                    ntp,
+                    // This tick's packets were stamped with `timestamp`: the same instant.
+                    rtp_ts: timestamp.wrapping_add(tx.ts_offset),
+                    packets: tx.packets,
+                    octets: tx.octets,
+                };
+                rtcp::write_sr(&mut self.packet, &info, block.as_slice(), CNAME)
+            } else {
+                rtcp::write_rr(&mut self.packet, v.config.ssrc, block.as_slice(), CNAME)
+            };
+            if let Ok(len) = written {
+                send(m.id, PacketKind::Rtcp, &self.packet[..len]);
+                self.stats.rtcp_reports_sent += 1;
+            }
         }
     }
 
@@ -928,6 +1112,8 @@ impl VideoConference {
                 };
                 if let Ok(len) = rtp::write(&mut self.packet, &header, body) {
                     v.tx.next_seq = v.tx.next_seq.next();
+                    v.tx.packets = v.tx.packets.wrapping_add(1);
+                    v.tx.octets = v.tx.octets.wrapping_add(body.len() as u32);
                     send(m.id, PacketKind::Rtp, &self.packet[..len]);
                     self.stats.packets_out += 1;
                 }
