@@ -11,6 +11,10 @@
 //! - One Opus caller talks to an Opus and a PCMU listener: the Opus listener is sent the
 //!   talker's packets as they came (forwarded, counted in `/metrics`) and hears the tone; the
 //!   PCMU listener gets it transcoded; the silent Opus listener's packets are not decoded.
+//! - An Opus listener's stream switches from forwarded packets (one talker) to the bridge's
+//!   encoded mix (a second talker joins) and back (the second stops): ffmpeg's own Opus decoder
+//!   (not libopus) decodes the whole stream without an error, and each stretch holds the right
+//!   tones.
 
 mod common;
 
@@ -296,4 +300,121 @@ async fn a_lone_opus_talker_is_forwarded_to_opus_listeners() {
         hang_up_all(b, vec![talker, wide, narrow]).await;
     });
     t.await.expect("test finishes within 20 s");
+}
+
+/// Whether ffmpeg is there (`make test` installs it); `PONT_SKIP_FFMPEG=1` skips.
+fn ffmpeg_missing() -> bool {
+    if std::env::var("PONT_SKIP_FFMPEG").as_deref() == Ok("1") {
+        eprintln!("PONT_SKIP_FFMPEG=1: ffmpeg decoding test skipped");
+        return true;
+    }
+    let present = std::process::Command::new("ffmpeg")
+        .arg("-version")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(
+        present,
+        "ffmpeg is needed (make test installs it; PONT_SKIP_FFMPEG=1 skips)"
+    );
+    false
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ffmpeg_decodes_an_opus_stream_switching_between_forwarded_and_mixed() {
+    const A_HZ: f64 = 440.0;
+    const B_HZ: f64 = 1000.0;
+    if ffmpeg_missing() {
+        return;
+    }
+    let t = tokio::time::timeout(Duration::from_secs(30), async {
+        let b = TestBridge::start().await;
+        b.add_conference(NUMBER, CODE, 20).await;
+        let phase = Duration::from_millis(1500);
+        // 1: A talks alone, the listener gets A's packets as sent.
+        let a = dial(&b, options(vec![opus()], &[A_HZ])).await;
+        let listener = dial(&b, options(vec![opus()], &[])).await;
+        wait_metric_at_least(&b, "pont_calls_joined_total", 2.0, Duration::from_secs(5)).await;
+        tokio::time::sleep(phase).await;
+        let end_one = std::time::Instant::now();
+        // 2: B talks too: the listener gets the bridge's encode of both.
+        let mut second = dial(&b, options(vec![opus()], &[B_HZ])).await;
+        wait_metric_at_least(&b, "pont_calls_joined_total", 3.0, Duration::from_secs(5)).await;
+        tokio::time::sleep(phase).await;
+        let end_two = std::time::Instant::now();
+        // 3: B stops sending: A alone again, forwarded.
+        second.stop_media();
+        tokio::time::sleep(phase).await;
+        let end_three = std::time::Instant::now();
+        let forwarded = b.metric("pont_audio_frames_forwarded_total").await;
+        assert!(forwarded >= 50.0, "forwarded {forwarded}");
+
+        let pt = listener.negotiated().payload_type;
+        let received: Vec<_> = listener
+            .received()
+            .into_iter()
+            .filter(|p| p.pt == pt)
+            .collect();
+        let packets: Vec<Vec<u8>> = received.iter().map(|p| p.payload.clone()).collect();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("listener.opus");
+        std::fs::write(&path, common::ogg::opus_file(&packets)).unwrap();
+        let output = tokio::process::Command::new("ffmpeg")
+            .args(["-hide_banner", "-loglevel", "error", "-c:a", "opus", "-i"])
+            .arg(&path)
+            .args(["-f", "s16le", "-ac", "1", "-ar", "48000", "-"])
+            .output()
+            .await
+            .expect("ffmpeg runs");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(output.status.success(), "ffmpeg: {stderr}");
+        assert!(stderr.trim().is_empty(), "ffmpeg reported: {stderr}");
+        let pcm: Vec<i16> = output
+            .stdout
+            .chunks_exact(2)
+            .map(|b| i16::from_le_bytes([b[0], b[1]]))
+            .collect();
+        // ffmpeg drops the pre-skip: packet k's samples start at k·960 − 312.
+        let skip = usize::from(common::ogg::PRE_SKIP);
+        assert!(
+            pcm.len() + skip >= packets.len() * 960 - 960,
+            "{} samples",
+            pcm.len()
+        );
+        // The last second of each stretch, by arrival time.
+        let stretch = |end: std::time::Instant| -> &[i16] {
+            let from = end - Duration::from_secs(1);
+            let first = received.iter().position(|p| p.at >= from).unwrap();
+            let last = received
+                .iter()
+                .position(|p| p.at >= end)
+                .unwrap_or(received.len());
+            let lo = (first * 960).saturating_sub(skip).min(pcm.len());
+            let hi = (last * 960).saturating_sub(skip).min(pcm.len());
+            &pcm[lo..hi]
+        };
+        for (name, end, b_heard) in [
+            ("alone, forwarded", end_one, false),
+            ("both, encoded", end_two, true),
+            ("alone again, forwarded", end_three, false),
+        ] {
+            let part = stretch(end);
+            assert!(part.len() >= 40_000, "{name}: {} samples", part.len());
+            let (a_db, b_db) = (
+                tone_db_at(part, A_HZ, 48_000),
+                tone_db_at(part, B_HZ, 48_000),
+            );
+            eprintln!("{name}: {A_HZ} Hz {a_db:.1} dBFS, {B_HZ} Hz {b_db:.1} dBFS");
+            assert!(a_db >= HEARD_DB, "{name}: A at {a_db:.1} dBFS");
+            if b_heard {
+                assert!(b_db >= HEARD_DB, "{name}: B at {b_db:.1} dBFS");
+            } else {
+                assert!(b_db < ABSENT_DB, "{name}: B at {b_db:.1} dBFS");
+            }
+        }
+
+        hang_up_all(b, vec![a, listener, second]).await;
+    });
+    t.await.expect("test finishes within 30 s");
 }

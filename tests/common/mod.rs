@@ -6,6 +6,7 @@
 #![allow(dead_code)]
 
 pub mod ivr;
+pub mod ogg;
 pub mod phone;
 
 use std::net::SocketAddr;
