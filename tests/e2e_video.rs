@@ -67,21 +67,7 @@ impl Drop for VideoCaller {
 }
 
 fn skip() -> bool {
-    if std::env::var("PONT_SKIP_FFMPEG").as_deref() == Ok("1") {
-        eprintln!("PONT_SKIP_FFMPEG=1: video end-to-end test skipped");
-        return true;
-    }
-    let present = std::process::Command::new("ffmpeg")
-        .arg("-version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    assert!(
-        present,
-        "ffmpeg is needed (make test installs it; PONT_SKIP_FFMPEG=1 skips)"
-    );
-    false
+    common::skip_without_ffmpeg("video end-to-end test")
 }
 
 /// Dial the conference with video, then start ffmpeg sending `colour`.

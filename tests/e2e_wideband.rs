@@ -302,30 +302,11 @@ async fn a_lone_opus_talker_is_forwarded_to_opus_listeners() {
     t.await.expect("test finishes within 20 s");
 }
 
-/// Whether ffmpeg is there (`make test` installs it); `PONT_SKIP_FFMPEG=1` skips.
-fn ffmpeg_missing() -> bool {
-    if std::env::var("PONT_SKIP_FFMPEG").as_deref() == Ok("1") {
-        eprintln!("PONT_SKIP_FFMPEG=1: ffmpeg decoding test skipped");
-        return true;
-    }
-    let present = std::process::Command::new("ffmpeg")
-        .arg("-version")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    assert!(
-        present,
-        "ffmpeg is needed (make test installs it; PONT_SKIP_FFMPEG=1 skips)"
-    );
-    false
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ffmpeg_decodes_an_opus_stream_switching_between_forwarded_and_mixed() {
     const A_HZ: f64 = 440.0;
     const B_HZ: f64 = 1000.0;
-    if ffmpeg_missing() {
+    if common::skip_without_ffmpeg("the Opus decoding test") {
         return;
     }
     let t = tokio::time::timeout(Duration::from_secs(30), async {

@@ -168,6 +168,11 @@ impl Screen {
     }
 }
 
+/// An output's key.
+fn key(resolution: Resolution, role: Role) -> OutputKey {
+    OutputKey { resolution, role }
+}
+
 fn near(a: Yuv, b: Yuv) -> bool {
     let d = |x: u8, y: u8| (i32::from(x) - i32::from(y)).abs();
     d(a.y, b.y) <= 12 && d(a.u, b.u) <= 12 && d(a.v, b.v) <= 12
@@ -324,14 +329,8 @@ fn voice_switched_shows_the_speaker_and_the_speaker_sees_the_previous_one() {
     assert_eq!(
         keys,
         vec![
-            OutputKey {
-                resolution: Resolution::Sd360,
-                role: Role::Audience
-            },
-            OutputKey {
-                resolution: Resolution::Sd360,
-                role: Role::Speaker
-            },
+            key(Resolution::Sd360, Role::Audience),
+            key(Resolution::Sd360, Role::Speaker),
         ]
     );
     let stats = room.conf.stats();
@@ -376,18 +375,9 @@ fn one_encoder_per_resolution_and_role() {
     assert_eq!(
         room.conf.output_keys(),
         vec![
-            OutputKey {
-                resolution: Resolution::Hd720,
-                role: Role::Audience
-            },
-            OutputKey {
-                resolution: Resolution::Sd360,
-                role: Role::Audience
-            },
-            OutputKey {
-                resolution: Resolution::Sd360,
-                role: Role::Speaker
-            },
+            key(Resolution::Hd720, Role::Audience),
+            key(Resolution::Sd360, Role::Audience),
+            key(Resolution::Sd360, Role::Speaker),
         ]
     );
     // 1+N: the main tile (top left, large) shows the first participant to the audience.
@@ -635,14 +625,8 @@ fn one_plus_n_encodes_the_speakers_own_view_at_360p() {
     room.run(10);
     // Nobody spoke: leg 1 (first to join) has the speaker's view, at 360p though it takes 720p;
     // the audience's view stays 720p.
-    let hd_audience = OutputKey {
-        resolution: Resolution::Hd720,
-        role: Role::Audience,
-    };
-    let sd_speaker = OutputKey {
-        resolution: Resolution::Sd360,
-        role: Role::Speaker,
-    };
+    let hd_audience = key(Resolution::Hd720, Role::Audience);
+    let sd_speaker = key(Resolution::Sd360, Role::Speaker);
     assert_eq!(room.conf.output_keys(), vec![hd_audience, sd_speaker]);
     assert_eq!(size(room.screen(1)), (640, 360));
     assert_eq!(size(room.screen(2)), (1280, 720));

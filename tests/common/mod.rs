@@ -289,3 +289,23 @@ pub async fn run_pont(args: &[&str]) -> (bool, String, String) {
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
 }
+
+/// Whether a test that needs ffmpeg should be skipped: only when `PONT_SKIP_FFMPEG=1` (`make
+/// test` installs ffmpeg); without it and without that variable, the test fails here.
+pub fn skip_without_ffmpeg(what: &str) -> bool {
+    if std::env::var("PONT_SKIP_FFMPEG").as_deref() == Ok("1") {
+        eprintln!("PONT_SKIP_FFMPEG=1: {what} skipped");
+        return true;
+    }
+    let present = std::process::Command::new("ffmpeg")
+        .arg("-version")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(
+        present,
+        "ffmpeg is needed (make test installs it; PONT_SKIP_FFMPEG=1 skips)"
+    );
+    false
+}
