@@ -356,10 +356,7 @@ impl MixChannel {
     /// Decodes a whole packet (Opus) into the FIFO; a packet the decoder refuses becomes one
     /// frame of concealment.
     pub(crate) fn decode_packet(&mut self, packet: &[u8]) {
-        if self.stale {
-            self.decoder.reset();
-            self.stale = false;
-        }
+        self.forget_if_stale();
         let fresh = self.fifo.is_empty();
         if self.decoder.decode(packet, &mut self.fifo).is_err() {
             self.decode_errors += 1;
@@ -379,6 +376,8 @@ impl MixChannel {
     /// A packet was lost: recovers it from `next`'s in-band FEC when given, else conceals.
     pub(crate) fn recover_packet(&mut self, next: Option<&[u8]>) {
         self.pass_ok = false;
+        // After skipped packets the decoder's past is old speech: concealment would replay it.
+        self.forget_if_stale();
         let ok = match next {
             Some(next) => self.decoder.decode_fec(next, &mut self.fifo).is_ok(),
             None => self.decoder.conceal(&mut self.fifo).is_ok(),
@@ -386,6 +385,15 @@ impl MixChannel {
         if !ok {
             let n = self.fifo.len() + self.native.len();
             self.fifo.resize(n, 0);
+        }
+    }
+
+    /// Resets the decoder when packets were skipped since it last ran (see
+    /// [`MixChannel::skip_silent_packet`]).
+    fn forget_if_stale(&mut self) {
+        if self.stale {
+            self.decoder.reset();
+            self.stale = false;
         }
     }
 
@@ -984,6 +992,50 @@ mod tests {
         assert!(ch.input()[159].abs() < 200);
         ch.conceal();
         assert!(ch.input().iter().all(|&s| s == 0));
+    }
+
+    #[test]
+    fn concealment_after_skipped_silence_does_not_replay_old_speech() {
+        let key = EncoderKey::new(AudioCodec::Opus, None);
+        let mut encoder = Encoder::new(&key);
+        let mut packet = Vec::new();
+        let mut ch = MixChannel::new(AudioCodec::Opus, None, SampleRate::Hz48000);
+        // Loud speech-like tone decoded (the leg's detector never ran: it is not talking).
+        for k in 0..20 {
+            let pcm: Vec<i16> = (0..960)
+                .map(|i| {
+                    let t = (k * 960 + i) as f64 / 48_000.0;
+                    (12_000.0 * (t * 300.0 * std::f64::consts::TAU).sin()) as i16
+                })
+                .collect();
+            assert!(encoder.encode(&pcm, &mut packet));
+            ch.begin_frame();
+            ch.decode_packet(&packet);
+            ch.load_from_fifo();
+        }
+        assert!(mean_square(ch.input()) > 1_000_000);
+        // Then silence, flagged inactive: skipped.
+        let mut skipped = 0;
+        for _ in 0..10 {
+            assert!(encoder.encode(&[0; 960], &mut packet));
+            ch.begin_frame();
+            if ch.skip_silent_packet(&packet) {
+                skipped += 1;
+            } else {
+                ch.decode_packet(&packet);
+            }
+            ch.load_from_fifo();
+        }
+        assert!(skipped >= 5, "{skipped}");
+        // A loss now: concealment starts from a fresh decoder, not from the tone.
+        ch.begin_frame();
+        ch.recover_packet(None);
+        ch.load_from_fifo();
+        assert!(
+            mean_square(ch.input()) < TALK_ENERGY,
+            "{}",
+            mean_square(ch.input())
+        );
     }
 
     #[test]
