@@ -193,6 +193,16 @@ impl Encoder {
     }
 
     /// Sets the Opus encoder's complexity (0–10); nothing for the other codecs.
+    /// Forgets the audio encoded so far (settings kept): for an encoder that resumes after
+    /// ticks in which it did not run, whose state is then another moment's audio.
+    pub(crate) fn reset(&mut self) {
+        match self {
+            Encoder::Opus(e) => e.reset(),
+            Encoder::G722(e) => **e = G722Encoder::default(),
+            Encoder::G711(_) | Encoder::Unavailable => {}
+        }
+    }
+
     pub(crate) fn set_complexity(&mut self, complexity: u8) {
         if let Encoder::Opus(e) = self {
             // Only fails for a value out of range, which `min` rules out.

@@ -134,11 +134,13 @@ impl LegState {
         }
         let changed = config.codec != self.config.codec || config.fmtp != self.config.fmtp;
         if changed {
-            self.mix = MixChannel::new(
+            let mut mix = MixChannel::new(
                 config.codec,
                 config.fmtp.as_deref(),
                 SampleRate::of(config.codec),
             );
+            mix.keep_counters_of(&self.mix);
+            self.mix = mix;
             self.jitter = jitter_for(&config);
             self.comfort_noise = false;
         }

@@ -34,13 +34,17 @@
 //! voice; [`crate::opus::voice_activity`]) is taken as silence without decoding while its leg is
 //! out of the mix and its talk detector idle: nobody would hear it, and a silent caller whose
 //! client does not use DTX sends 50 of them a second. The next packet decoded starts a fresh
-//! decoder state.
+//! decoder state. The flag means "no voice", not "quiet": an encoder gets used to a steady tone
+//! or hum and flags it inactive, so one such packet in ten is decoded anyway, and a loud one
+//! brings the leg back into the mix through the level gate.
 //!
 //! # Stream switches
 //! A leg that starts or stops talking changes from the shared stream to its own (or back), and a
-//! forwarded voice changes to an encoded mix when a second voice joins. For G.711 the bytes are
-//! stateless; for G.722 and Opus the receiver's decoder sees a stream from another encoder state
-//! for a moment — the same trade ConfBridge makes, since a per-listener encoder for every silent
+//! listener changes between a forwarded voice and the encoded mix as the number of talkers
+//! changes. An encoder that did not run in the previous tick is reset before it runs again, so
+//! it never starts from seconds-old audio (its look-ahead, its prediction, its FEC copy). For
+//! G.711 the bytes are stateless; for G.722 and Opus the receiver's decoder sees a stream from
+//! another encoder state for a moment — the same trade ConfBridge makes, since a per-listener encoder for every silent
 //! listener is the cost the shared mix exists to avoid.
 
 use crate::codec::{AudioCodec, Decoder, Encoder, EncoderKey};
@@ -96,6 +100,11 @@ impl SampleRate {
 /// has decided: an RMS of 100, about −50 dBFS, above the noise floor of quiet phones and below
 /// any speech.
 pub const TALK_ENERGY: u64 = 100 * 100;
+
+/// A leg whose packets are flagged silent still has one in this many decoded (every 200 ms),
+/// so that loud sound its sender's encoder does not call voice (a steady tone, hum) reaches the
+/// level gate.
+const PROBE_EVERY: u32 = 10;
 
 /// Frames of codec concealment (Opus PLC) before a starved leg is simply silent: libopus has
 /// faded out by then, and running it on for a leg that stopped sending would only cost CPU.
@@ -177,6 +186,10 @@ pub struct MixChannel {
     /// talking; and whether the decoder must forget its past before the next decode.
     skipped: u64,
     stale: bool,
+    /// Packets flagged silent skipped in a row (every [`PROBE_EVERY`]th is decoded anyway).
+    skip_run: u32,
+    /// The mixer tick the own encoder last ran in.
+    own_tick: u64,
 }
 
 impl MixChannel {
@@ -217,6 +230,8 @@ impl MixChannel {
             forwarded: 0,
             skipped: 0,
             stale: false,
+            skip_run: 0,
+            own_tick: 0,
         };
         ch.set_mix_rate(rate);
         ch
@@ -293,15 +308,29 @@ impl MixChannel {
         if crate::opus::voice_activity(packet) != Some(false) {
             return false;
         }
+        if self.skip_run >= PROBE_EVERY {
+            // Decoded anyway now and then: the flag says "no voice", not "quiet" (an encoder
+            // gets used to a steady tone or hum), and the level gate must see loud sound.
+            return false;
+        }
         let Ok(samples) = crate::opus::packet_samples(packet) else {
             return false;
         };
+        self.skip_run += 1;
         let n = self.fifo.len() + samples;
         self.fifo.resize(n, 0);
         self.pass_ok = false;
         self.stale = true;
         self.skipped += 1;
         true
+    }
+
+    /// Takes over the counters of the channel this one replaces (a re-INVITE changing the
+    /// codec), so that the leg's totals never go down.
+    pub(crate) fn keep_counters_of(&mut self, old: &MixChannel) {
+        self.decode_errors += old.decode_errors;
+        self.forwarded += old.forwarded;
+        self.skipped += old.skipped;
     }
 
     /// Starts a tick's frame: nothing received yet, so nothing to forward.
@@ -357,6 +386,7 @@ impl MixChannel {
     /// frame of concealment.
     pub(crate) fn decode_packet(&mut self, packet: &[u8]) {
         self.forget_if_stale();
+        self.skip_run = 0;
         let fresh = self.fifo.is_empty();
         if self.decoder.decode(packet, &mut self.fifo).is_err() {
             self.decode_errors += 1;
@@ -461,6 +491,8 @@ struct Shared {
     ready: bool,
     /// Whether `bytes` holds a payload (the encoder may fail).
     ok: bool,
+    /// The mixer tick it last encoded in.
+    last_tick: u64,
 }
 
 impl Shared {
@@ -476,6 +508,7 @@ impl Shared {
             bytes: Vec::with_capacity(1500),
             ready: false,
             ok: false,
+            last_tick: 0,
         }
     }
 }
@@ -528,6 +561,8 @@ pub struct AudioMixer {
     encodes: u64,
     forwarded: u64,
     opus_complexity: u8,
+    /// Ticks begun: an encoder that did not run in the previous one is reset before it runs.
+    ticks: u64,
 }
 
 impl AudioMixer {
@@ -544,6 +579,7 @@ impl AudioMixer {
             solo: [Solo::new(), Solo::new()],
             encodes: 0,
             forwarded: 0,
+            ticks: 0,
             opus_complexity: crate::opus::DEFAULT_COMPLEXITY,
         }
     }
@@ -615,6 +651,7 @@ impl AudioMixer {
 
     /// Starts a tick.
     pub fn begin(&mut self) {
+        self.ticks += 1;
         self.sum.fill(0);
         self.full_ready = false;
         for s in &mut self.shared {
@@ -686,6 +723,14 @@ impl AudioMixer {
                 }
                 self.full_ready = true;
             }
+            if s.last_tick + 1 != self.ticks {
+                // Idle while a lone voice was forwarded (or never run): its state is old audio.
+                s.encoder.reset();
+                if let Some(down) = &mut s.down {
+                    down.reset();
+                }
+            }
+            s.last_tick = self.ticks;
             convert(&mut s.down, &self.full, &mut s.pcm);
             s.ok = s.encoder.encode(&s.pcm, &mut s.bytes);
             s.ready = true;
@@ -731,6 +776,11 @@ impl AudioMixer {
                 *o = saturate(acc);
             }
         }
+        if ch.own_tick + 1 != self.ticks {
+            // Its last frame is from another moment (a talker again, or heard forwarded meanwhile).
+            ch.encoder.reset();
+        }
+        ch.own_tick = self.ticks;
         convert(&mut ch.down, &ch.own_mix, &mut ch.own_native);
         if let Some(overlay) = overlay {
             convert(&mut ch.prompt_up, overlay, &mut ch.overlay);
@@ -753,6 +803,7 @@ fn saturate(v: i32) -> i16 {
 mod tests {
     use super::*;
     use crate::g711::{alaw_decode, ulaw_decode, ulaw_encode, Law};
+    use crate::g722::G722Encoder;
 
     fn channel(codec: AudioCodec, level: i16) -> MixChannel {
         let mut ch = MixChannel::new(codec, None, SampleRate::Hz8000);
@@ -1036,6 +1087,109 @@ mod tests {
             "{}",
             mean_square(ch.input())
         );
+    }
+
+    #[test]
+    fn loud_sound_flagged_inactive_is_still_heard() {
+        // libopus gets used to a steady tone and flags it inactive after about a second.
+        let key = EncoderKey::new(AudioCodec::Opus, None);
+        let mut encoder = Encoder::new(&key);
+        let mut packets = Vec::new();
+        for k in 0..150 {
+            let pcm: Vec<i16> = (0..960)
+                .map(|i| {
+                    let t = (k * 960 + i) as f64 / 48_000.0;
+                    (5_000.0 * (t * 1000.0 * std::f64::consts::TAU).sin()) as i16
+                })
+                .collect();
+            let mut p = Vec::new();
+            assert!(encoder.encode(&pcm, &mut p));
+            packets.push(p);
+        }
+        let inactive: Vec<&Vec<u8>> = packets
+            .iter()
+            .filter(|p| crate::opus::voice_activity(p) == Some(false))
+            .collect();
+        assert!(inactive.len() >= 20, "{} flagged inactive", inactive.len());
+        // A leg that is not talking gets only such packets: within a probe period one is
+        // decoded, found loud, and the leg is in the mix from then on.
+        let mut ch = MixChannel::new(AudioCodec::Opus, None, SampleRate::Hz48000);
+        let mut m = AudioMixer::new(SampleRate::Hz48000);
+        m.register(&mut ch);
+        let mut mixed_at = None;
+        for (tick, p) in inactive.iter().enumerate().take(20) {
+            ch.begin_frame();
+            if !ch.skip_silent_packet(p) {
+                ch.decode_packet(p);
+            }
+            ch.load_from_fifo();
+            m.begin();
+            m.add(&mut ch);
+            if ch.is_talker() {
+                mixed_at.get_or_insert(tick);
+            }
+        }
+        let at = mixed_at.expect("the tone reaches the mix");
+        assert!(at <= PROBE_EVERY as usize, "mixed at tick {at}");
+        assert!(ch.skipped() >= 1);
+    }
+
+    #[test]
+    fn an_encoder_idle_while_a_voice_was_forwarded_starts_afresh() {
+        // G.722 (deterministic, stateful): the listeners' shared encode after a stretch of
+        // forwarding gives what a new encoder gives for the same audio.
+        let g722 = |seed: i16| -> Vec<u8> {
+            let pcm: Vec<i16> = (0..320)
+                .map(|i| (i as i16 * 37 + seed * 101) % 4000 - 2000)
+                .collect();
+            let mut e = G722Encoder::default();
+            let mut out = Vec::new();
+            e.encode(&pcm, &mut out);
+            out
+        };
+        let chan = |bytes: &[u8]| {
+            let mut ch = MixChannel::new(AudioCodec::G722, None, SampleRate::Hz16000);
+            ch.begin_frame();
+            ch.load(bytes);
+            ch
+        };
+        let mut m = AudioMixer::new(SampleRate::Hz16000);
+        let run = |m: &mut AudioMixer, chans: &mut [&mut MixChannel]| {
+            m.begin();
+            for ch in chans.iter_mut() {
+                m.add(ch);
+            }
+        };
+        // Two talkers: the listener gets the shared encode (its encoder runs).
+        // A silent leg: nothing loaded, its frame is zeros.
+        let quiet = || MixChannel::new(AudioCodec::G722, None, SampleRate::Hz16000);
+        let (mut a, mut b, mut q) = (chan(&g722(1)), chan(&g722(2)), quiet());
+        for ch in [&mut a, &mut b, &mut q] {
+            m.register(ch);
+        }
+        run(&mut m, &mut [&mut a, &mut b, &mut q]);
+        assert!(m.payload(&mut q).is_some());
+        // A alone for a few ticks: forwarded, the shared encoder idle.
+        for k in 0..5 {
+            let (mut a2, mut b2) = (chan(&g722(10 + k)), quiet());
+            run(&mut m, &mut [&mut a2, &mut b2, &mut q]);
+            assert_eq!(m.payload(&mut q).unwrap(), &g722(10 + k)[..]);
+        }
+        // Both again: the shared encode is a fresh encoder's encode of the mix.
+        let (mut a3, mut b3) = (chan(&g722(3)), chan(&g722(4)));
+        let mix: Vec<i16> = a3
+            .input()
+            .iter()
+            .zip(b3.input())
+            .map(|(x, y)| x.saturating_add(*y))
+            .collect();
+        run(&mut m, &mut [&mut a3, &mut b3, &mut q]);
+        assert!(!q.is_talker());
+        let heard = m.payload(&mut q).unwrap().to_vec();
+        let mut fresh = G722Encoder::default();
+        let mut want = Vec::new();
+        fresh.encode(&mix, &mut want);
+        assert_eq!(heard, want);
     }
 
     #[test]

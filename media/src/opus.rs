@@ -270,6 +270,13 @@ impl OpusEncoder {
         Ok(self.inner.set_packet_loss_perc(percent.min(100))?)
     }
 
+    /// Forgets the audio encoded so far (its look-ahead and prediction state), keeping its
+    /// settings: the next frame starts a stream afresh.
+    pub fn reset(&mut self) {
+        // Only fails on an invalid encoder, which `new` rules out.
+        let _ = self.inner.reset_state();
+    }
+
     /// Sets the encoder's complexity (0–10; higher is better quality for more CPU).
     pub fn set_complexity(&mut self, complexity: u8) -> Result<(), CodecError> {
         Ok(self.inner.set_complexity(complexity.min(10))?)

@@ -364,6 +364,11 @@ fn a_lone_opus_voice_is_forwarded_and_two_are_mixed() {
     let stats = engine.stats();
     assert!(stats.rtp_forwarded >= 4 * 35, "{stats:?}");
     assert_eq!(engine.leg_stats(legs[3]).unwrap().rtp_forwarded, 0);
+    // A re-INVITE changing a leg's codec keeps its counts (counters never go down).
+    let before = engine.leg_stats(legs[1]).unwrap().rtp_forwarded;
+    assert!(before > 0);
+    assert!(engine.reconfigure_leg(legs[1], config(AudioCodec::Pcmu, 301)));
+    assert_eq!(engine.leg_stats(legs[1]).unwrap().rtp_forwarded, before);
     // What they hear (the last second: phase 2, after the switch).
     let heard = |i: usize, f: f64| phones[i].level(f, 1_600);
     assert!(heard(0, 1000.0) > PRESENT_DB && heard(0, 440.0) < ABSENT_DB);
