@@ -83,7 +83,7 @@ use crate::jitter::Arrival;
 use crate::leg::LegState;
 use crate::mixer::{AudioMixer, SampleRate};
 use crate::playback::Step;
-use crate::rtcp::{self, NtpTime, RtcpPacket, SenderInfo};
+use crate::rtcp::{self, RtcpPacket, SenderInfo, WallClock};
 use crate::rtp::{self, Demux};
 use crate::stats::{EngineStats, LegStats};
 
@@ -186,7 +186,7 @@ pub struct ConferenceEngine {
     seed: u64,
     cname: Vec<u8>,
     /// A monotonic instant and the wall-clock time at that instant, for SR NTP times.
-    wallclock: Option<(Instant, NtpTime)>,
+    wallclock: WallClock,
     ticks: u64,
     unknown_leg: u64,
     events_dropped: u64,
@@ -215,7 +215,7 @@ impl ConferenceEngine {
             tx_cursor: 0,
             seed,
             cname: DEFAULT_CNAME.as_bytes().to_vec(),
-            wallclock: None,
+            wallclock: WallClock::default(),
             ticks: 0,
             unknown_leg: 0,
             events_dropped: 0,
@@ -231,12 +231,7 @@ impl ConferenceEngine {
     /// Anchors the wall clock: `wallclock` is the time of day at the monotonic instant `now`.
     /// The engine never reads a clock; later NTP times are `wallclock + (later − now)`.
     pub fn set_wallclock(&mut self, now: Instant, wallclock: SystemTime) {
-        self.wallclock = Some((now, NtpTime::from_system_time(wallclock)));
-    }
-
-    fn ntp_at(&self, now: Instant) -> Option<NtpTime> {
-        let (at, ntp) = self.wallclock?;
-        Some(ntp.plus(now.saturating_duration_since(at)))
+        self.wallclock = WallClock::anchored(now, wallclock);
     }
 
     /// Add a participant (replacing the state of a leg with the same id, if any).
@@ -461,7 +456,7 @@ impl ConferenceEngine {
 
     /// Feed a received RTCP packet.
     pub fn handle_rtcp(&mut self, now: Instant, leg: LegId, data: &[u8]) {
-        let ntp_now = self.ntp_at(now);
+        let ntp_now = self.wallclock.at(now);
         let Some(&i) = self.index.get(&leg) else {
             self.unknown_leg += 1;
             return;
@@ -542,7 +537,7 @@ impl ConferenceEngine {
                 );
             }
         }
-        let ntp = self.ntp_at(now);
+        let ntp = self.wallclock.at(now);
         for i in 0..self.legs.len() {
             let st = &mut self.legs[i];
             let step = st.playback.step();

@@ -6,7 +6,7 @@
 //! Parsing borrows the datagram and allocates nothing; every length is checked against the bytes
 //! that are really there, so no input can make it panic (see the `rtcp` fuzz target).
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use crate::ids::Ssrc;
 
@@ -80,6 +80,25 @@ impl NtpTime {
                 .wrapping_add(d.as_secs() << 32)
                 .wrapping_add(frac as u64),
         )
+    }
+}
+
+/// The driver's wall clock as the library sees it: the time of day at one monotonic instant,
+/// from which later NTP times are extrapolated (the library never reads a clock). Unset, it
+/// gives no time (SRs then carry 0, as RFC 3550 §6.4.1 allows).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct WallClock(Option<(Instant, NtpTime)>);
+
+impl WallClock {
+    /// `wallclock` is the time of day at the monotonic instant `now`.
+    pub fn anchored(now: Instant, wallclock: SystemTime) -> Self {
+        WallClock(Some((now, NtpTime::from_system_time(wallclock))))
+    }
+
+    /// The NTP time at `now`, when anchored.
+    pub fn at(&self, now: Instant) -> Option<NtpTime> {
+        let (at, ntp) = self.0?;
+        Some(ntp.plus(now.saturating_duration_since(at)))
     }
 }
 

@@ -58,7 +58,7 @@ use crate::h264::{Depacketizer, Packetizer};
 use crate::ids::{Pt, SeqNo, Ssrc};
 use crate::leg::{report_interval, RTCP_INTERVAL};
 use crate::reception::ReceptionStats;
-use crate::rtcp::{self, NtpTime, ReportBlock, RtcpPacket, SenderInfo};
+use crate::rtcp::{self, NtpTime, ReportBlock, RtcpPacket, SenderInfo, WallClock};
 use crate::rtp::{self, RtpHeader};
 
 /// The RTP clock of video (RFC 6184 §8.2.1).
@@ -403,7 +403,7 @@ pub struct VideoConference {
     payload: Vec<u8>,
     stats: VideoStats,
     /// A monotonic instant and the wall-clock time then, for the SRs' NTP times.
-    wallclock: Option<(Instant, NtpTime)>,
+    wallclock: WallClock,
 }
 
 impl VideoConference {
@@ -423,7 +423,7 @@ impl VideoConference {
             packet: vec![0; MAX_PACKET],
             payload: vec![0; MAX_PACKET - RTP_HEADER],
             stats: VideoStats::default(),
-            wallclock: None,
+            wallclock: WallClock::default(),
         }
     }
 
@@ -431,12 +431,7 @@ impl VideoConference {
     /// The conference never reads a clock; later SR NTP times are `wallclock + (later − now)`,
     /// and 0 before this is called (RFC 3550 §6.4.1 allows it; no RTT is measured then).
     pub fn set_wallclock(&mut self, now: Instant, wallclock: SystemTime) {
-        self.wallclock = Some((now, NtpTime::from_system_time(wallclock)));
-    }
-
-    fn ntp_at(&self, now: Instant) -> Option<NtpTime> {
-        let (at, ntp) = self.wallclock?;
-        Some(ntp.plus(now.saturating_duration_since(at)))
+        self.wallclock = WallClock::anchored(now, wallclock);
     }
 
     /// What a leg last reported about the video we send it (`None` before its first report
@@ -689,7 +684,7 @@ impl VideoConference {
     /// came from.
     pub fn receive_rtcp(&mut self, id: LegId, data: &[u8], now: Instant) -> bool {
         let valid = matches!(rtcp::parse(data).next(), Some(Ok(_)));
-        let ntp_now = self.ntp_at(now);
+        let ntp_now = self.wallclock.at(now);
         if let Some(v) = self.video_mut(id) {
             v.take_reports(data, now, ntp_now);
         }
@@ -752,7 +747,7 @@ impl VideoConference {
         timestamp: u32,
         send: &mut impl FnMut(LegId, PacketKind, &[u8]),
     ) {
-        let ntp = self.ntp_at(now).unwrap_or_default();
+        let ntp = self.wallclock.at(now).unwrap_or_default();
         for m in &mut self.members {
             let Some(v) = &mut m.video else { continue };
             let tx = &mut v.tx;
