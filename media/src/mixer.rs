@@ -513,7 +513,8 @@ impl Shared {
     }
 }
 
-/// One of the first two talkers' frame this tick, as received, when it can be forwarded.
+/// One of the first two talkers' frame this tick, as received, when it can be forwarded (its
+/// buffer is swapped with the talker's `pass`).
 #[derive(Debug)]
 struct Solo {
     codec: AudioCodec,
@@ -685,9 +686,10 @@ impl AudioMixer {
             if let Some(solo) = self.solo.get_mut(self.talkers) {
                 solo.ok = ch.pass_ok;
                 if ch.pass_ok {
+                    // The buffers trade places (both hold a whole payload): no copy.
                     solo.codec = ch.codec();
-                    solo.bytes.clear();
-                    solo.bytes.extend_from_slice(&ch.pass);
+                    std::mem::swap(&mut solo.bytes, &mut ch.pass);
+                    ch.pass_ok = false;
                 }
                 ch.slot = Some(self.talkers);
             }

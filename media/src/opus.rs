@@ -477,17 +477,13 @@ mod tests {
 mod voice_activity_tests {
     use super::*;
 
-    /// Deterministic noise (splitmix64) at an RMS of about `rms`.
+    /// Deterministic noise (the crate's splitmix64) at an RMS of about `rms`.
     fn noise(seed: u64, n: usize, rms: f64) -> Vec<i16> {
         let mut state = seed;
         (0..n)
             .map(|_| {
-                state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-                let mut z = state;
-                z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-                z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-                z ^= z >> 31;
-                ((z as f64 / u64::MAX as f64 - 0.5) * rms * 3.46) as i16
+                state = crate::rand::splitmix64(state);
+                ((state as f64 / u64::MAX as f64 - 0.5) * rms * 3.46) as i16
             })
             .collect()
     }
