@@ -15,10 +15,9 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::ivr::{key_rfc4733, wait_metric_at_least};
-use common::{unix_now, Phone, PhoneOptions, TestBridge, CODE, GATEWAY, NUMBER};
+use common::{Phone, PhoneOptions, TestBridge, CODE, GATEWAY, NUMBER};
 use dialplan::Prompt;
 use pont::prompts::file_name;
-use pont::store::{NewBooking, NumberAlloc};
 
 const LIMIT: Duration = Duration::from_secs(60);
 /// Samples per 20 ms frame at 8 kHz.
@@ -33,37 +32,11 @@ const MARGIN: f64 = 0.3;
 /// Book `NUMBER` (code `CODE`) open from a minute ago for an hour, in `language`, the way the
 /// portal stores a booking.
 async fn book(b: &TestBridge, language: &str) {
-    let now = unix_now();
-    let new = NewBooking {
-        owner_id: None,
-        title: "Réunion".into(),
-        access_code: CODE.into(),
-        time_zone: "Europe/Paris".into(),
-        local_start: "2026-01-01T00:00".into(),
-        duration_minutes: 60,
-        kind: "audio".into(),
-        layout: String::new(),
-        capacity: 20,
-        comment: String::new(),
-        recipients: Vec::new(),
-        recurrence_weekdays: String::new(),
-        recurrence_until: String::new(),
-        language: language.into(),
-        occurrences: vec![(now - 60, now + 3600)],
-    };
-    let alloc = NumberAlloc {
-        digits: 6,
-        early_secs: 600,
-        preferred: Some(NUMBER.into()),
-        only_preferred: true,
-        seed: 1,
-    };
-    let booking = b
-        .store
-        .create_booking(&new, &alloc, now, |_| Vec::new())
-        .await
-        .expect("booking stored");
-    assert_eq!(booking.number, NUMBER);
+    b.book_now(|new| {
+        new.title = "Réunion".into();
+        new.language = language.into();
+    })
+    .await;
 }
 
 /// Dial `user` sending digital silence (whatever is heard comes from the bridge alone).

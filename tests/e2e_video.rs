@@ -28,11 +28,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::phone::bind_rtp_pair;
-use common::{unix_now, Phone, PhoneOptions, TestBridge, CODE, NUMBER};
+use common::{Phone, PhoneOptions, TestBridge, CODE, NUMBER};
 use media::h264::Depacketizer;
 use media::video::{H264Decoder, Layout, Rect};
 use media::Ssrc;
-use pont::store::{NewBooking, NumberAlloc};
 use sip::sdp::LocalVideo;
 use tokio::net::UdpSocket;
 use tokio::process::{Child, Command};
@@ -521,37 +520,15 @@ async fn a_booked_layout_reaches_the_picture() {
     let b = TestBridge::start().await;
     // Booked as the portal and the API store a booking (open from a minute ago, for an hour),
     // in 2×2: the layout travels from the booking to its occurrence, which the bridge reads.
-    let now = unix_now();
-    let new = NewBooking {
-        owner_id: None,
-        title: "Grid".into(),
-        access_code: CODE.into(),
-        time_zone: "UTC".into(),
-        local_start: "2026-01-01T00:00".into(),
-        duration_minutes: 60,
-        kind: "video".into(),
-        layout: "2x2".into(),
-        capacity: 10,
-        comment: String::new(),
-        recipients: Vec::new(),
-        recurrence_weekdays: String::new(),
-        recurrence_until: String::new(),
-        language: "en".into(),
-        occurrences: vec![(now - 60, now + 3600)],
-    };
-    let alloc = NumberAlloc {
-        digits: 6,
-        early_secs: 600,
-        preferred: Some(NUMBER.into()),
-        only_preferred: true,
-        seed: 1,
-    };
-    let booking = b
-        .store
-        .create_booking(&new, &alloc, now, |_| Vec::new())
-        .await
-        .expect("booking stored");
-    assert_eq!(booking.number, NUMBER);
+    b.book_now(|new| {
+        new.title = "Grid".into();
+        new.time_zone = "UTC".into();
+        new.kind = "video".into();
+        new.layout = "2x2".into();
+        new.capacity = 10;
+        new.language = "en".into();
+    })
+    .await;
 
     // Red talks; green, silent, watches.
     let red = video_caller(&b, "red", Some(440.0)).await;

@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicU16, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use pont::config::Config;
-use pont::store::{Conference, NewConference, Store};
+use pont::store::{Conference, NewBooking, NewConference, NumberAlloc, Store};
 use pont::Bridge;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -139,6 +139,44 @@ impl TestBridge {
             )
             .await
             .expect("conference stored")
+    }
+
+    /// Book `NUMBER` (code `CODE`) the way the portal and the API store a booking, with one
+    /// occurrence open from a minute ago for an hour; `adjust` sets the fields a test is about
+    /// (the others: audio, default layout and language, Europe/Paris, capacity 20).
+    pub async fn book_now(&self, adjust: impl FnOnce(&mut NewBooking)) {
+        let now = unix_now();
+        let mut new = NewBooking {
+            owner_id: None,
+            title: "E2E booking".into(),
+            access_code: CODE.into(),
+            time_zone: "Europe/Paris".into(),
+            local_start: "2026-01-01T00:00".into(),
+            duration_minutes: 60,
+            kind: "audio".into(),
+            layout: String::new(),
+            capacity: 20,
+            comment: String::new(),
+            recipients: Vec::new(),
+            recurrence_weekdays: String::new(),
+            recurrence_until: String::new(),
+            language: String::new(),
+            occurrences: vec![(now - 60, now + 3600)],
+        };
+        adjust(&mut new);
+        let alloc = NumberAlloc {
+            digits: 6,
+            early_secs: 600,
+            preferred: Some(NUMBER.into()),
+            only_preferred: true,
+            seed: 1,
+        };
+        let booking = self
+            .store
+            .create_booking(&new, &alloc, now, |_| Vec::new())
+            .await
+            .expect("booking stored");
+        assert_eq!(booking.number, NUMBER);
     }
 
     /// Book a conference starting at `starts_at` (Unix seconds) for an hour.
