@@ -957,14 +957,17 @@ mod tests {
         assert_eq!(m.forwarded(), 0);
     }
 
+    /// 20 ms frame `k` of a tone of peak `peak` at 48 kHz.
+    fn opus_tone(freq: f64, peak: i16, k: usize) -> Vec<i16> {
+        crate::goertzel::tone(freq, 48_000.0, f64::from(peak) / 32767.0, k * 960, 960)
+    }
+
     #[test]
     fn opus_forwarding_follows_the_receivers_fmtp() {
         // One real 20 ms Opus packet of a 440 Hz tone.
         let key = EncoderKey::new(AudioCodec::Opus, None);
         let mut encoder = Encoder::new(&key);
-        let pcm: Vec<i16> = (0..960)
-            .map(|i| (8000.0 * (i as f64 * 440.0 * std::f64::consts::TAU / 48_000.0).sin()) as i16)
-            .collect();
+        let pcm = opus_tone(440.0, 8000, 0);
         let mut packet = Vec::new();
         assert!(encoder.encode(&pcm, &mut packet));
         let opus =
@@ -1055,12 +1058,7 @@ mod tests {
         let mut ch = MixChannel::new(AudioCodec::Opus, None, SampleRate::Hz48000);
         // Loud speech-like tone decoded (the leg's detector never ran: it is not talking).
         for k in 0..20 {
-            let pcm: Vec<i16> = (0..960)
-                .map(|i| {
-                    let t = (k * 960 + i) as f64 / 48_000.0;
-                    (12_000.0 * (t * 300.0 * std::f64::consts::TAU).sin()) as i16
-                })
-                .collect();
+            let pcm = opus_tone(300.0, 12_000, k);
             assert!(encoder.encode(&pcm, &mut packet));
             ch.begin_frame();
             ch.decode_packet(&packet);
@@ -1098,12 +1096,7 @@ mod tests {
         let mut encoder = Encoder::new(&key);
         let mut packets = Vec::new();
         for k in 0..150 {
-            let pcm: Vec<i16> = (0..960)
-                .map(|i| {
-                    let t = (k * 960 + i) as f64 / 48_000.0;
-                    (5_000.0 * (t * 1000.0 * std::f64::consts::TAU).sin()) as i16
-                })
-                .collect();
+            let pcm = opus_tone(1000.0, 5_000, k);
             let mut p = Vec::new();
             assert!(encoder.encode(&pcm, &mut p));
             packets.push(p);
