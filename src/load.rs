@@ -258,8 +258,13 @@ pub struct Shared {
 impl Shared {
     /// Nanoseconds from `base` to `t` (at least 1, so 0 can mean "never").
     fn since_base(&self, t: Instant) -> u64 {
-        (t.saturating_duration_since(self.base).as_nanos() as u64).max(1)
+        nanos_since(self.base, t)
     }
+}
+
+/// Nanoseconds from `base` to `t`, at least 1 (so that 0 can mean "never" in an atomic).
+fn nanos_since(base: Instant, t: Instant) -> u64 {
+    (t.saturating_duration_since(base).as_nanos() as u64).max(1)
 }
 
 /// Where the bridge is and how to reach its figures.

@@ -174,7 +174,7 @@ struct Shared {
 
 impl Shared {
     fn ns(&self, t: Instant) -> u64 {
-        (t.saturating_duration_since(self.base).as_nanos() as u64).max(1)
+        super::nanos_since(self.base, t)
     }
 }
 
