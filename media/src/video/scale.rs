@@ -253,6 +253,15 @@ impl Mapping {
         (self.origin[axis] + d as i64 * self.step[axis]).clamp(0, self.max[axis])
     }
 
+    /// The source columns `lo..=hi` that the clipped part of `area` reads (the last one's
+    /// right neighbour included, within a plane `width` wide).
+    fn source_columns(&self, area: &Area, width: usize) -> (usize, usize) {
+        let (fx0, [cx0, _, cx1, _]) = (area.full[0], area.clip);
+        let lo = (self.at(0, cx0 - fx0) / ONE) as usize;
+        let hi = ((self.at(0, cx1 - 1 - fx0) / ONE) as usize + 1).min(width - 1);
+        (lo, hi)
+    }
+
     /// Whole source pixels, one per output pixel: a copy.
     fn is_copy(&self) -> bool {
         self.step == [ONE, ONE] && self.origin[0] % ONE == 0 && self.origin[1] % ONE == 0
@@ -302,9 +311,7 @@ fn scale_vertical_first(src: &Plane<'_>, m: &Mapping, out: &mut [u8], stride: us
     let [fx0, fy0, _, _] = area.full;
     let [cx0, cy0, cx1, cy1] = area.clip;
     let n = cx1 - cx0;
-    // The source columns the clipped output needs: lo..=hi.
-    let lo = (m.at(0, cx0 - fx0) / ONE) as usize;
-    let hi = ((m.at(0, cx1 - 1 - fx0) / ONE) as usize + 1).min(src.width - 1);
+    let (lo, hi) = m.source_columns(area, src.width);
     let span = hi - lo + 1;
     // Per output column: its left source column (from `lo`) << 8 | the right one's weight.
     let mut cols = [0u32; MAX_SPAN];
@@ -355,9 +362,7 @@ fn scale_horizontal_first(
     let [fx0, fy0, _, _] = area.full;
     let [cx0, cy0, cx1, cy1] = area.clip;
     let n = cx1 - cx0;
-    // The source columns the clipped output needs: lo..=hi.
-    let lo = (m.at(0, cx0 - fx0) / ONE) as usize;
-    let hi = ((m.at(0, cx1 - 1 - fx0) / ONE) as usize + 1).min(src.width - 1);
+    let (lo, hi) = m.source_columns(area, src.width);
     let last = hi - lo;
     // Per output column: its left and right source columns (from `lo`; the right one is the
     // left one at the picture's edge, where its weight is 0) and the right one's weight.
