@@ -27,9 +27,10 @@
 //!   coming, and relaxes slowly when the network calms.
 //!
 //! The **need** is `max(2·J, recent largest excess, peak)`; the **target** is
-//! `clamp(need + MARGIN, min_delay, max_delay)` and the **floor** `clamp(need, min_delay,
-//! max_delay)`. (With the excess held, `2·J` only covers jitter whose tail has not been seen yet;
-//! `3·J` overshoots a bounded jitter.)
+//! `clamp(need + MARGIN, min_delay, max_delay)` and the **floor** `target − MARGIN`, which is
+//! the need itself unless the clamp bites (never below the need short of `max_delay`). (With the
+//! excess held, `2·J` only covers jitter whose tail has not been seen yet; `3·J` overshoots a
+//! bounded jitter.)
 //! The **current delay** `D` is measured at each pop as `units(now) − base − ts_now`, where
 //! `ts_now` is the timestamp about to play: how long the fastest packets wait in the buffer. A
 //! packet with excess `e` is on time exactly when `e ≤ D`. With a steady playout clock `D` is
@@ -38,11 +39,16 @@
 //!
 //! - **stretch** when `D < floor`: one [`Pop::Missing`] (or [`PacketPop::Missing`]) without
 //!   advancing playout, so `D` grows by one tick; the caller conceals it (counted `stretched`);
-//! - **shrink** when `D − frame ≥ target + SHRINK_HYSTERESIS`: one frame (packet, in `Packets`
-//!   mode) is dropped, so `D` falls by one frame and stays above the target (`shrunk`).
+//! - **shrink** when `D − frame ≥ target`: one frame (packet, in `Packets` mode) is dropped, so
+//!   `D` falls by one frame and stays at or above the target (`shrunk`).
 //!
-//! `D` therefore settles in `[floor, target + frame + hysteresis)`, a band wider than one frame
-//! that jitter noise does not cross, so a steady stream needs no adjustment at all. At most one
+//! `D` therefore settles in `[floor, target + frame)`, a band one frame plus the margin wide,
+//! which jitter noise does not cross, so a steady stream needs no adjustment at all. The margin
+//! is the hysteresis, and it lies *below* the target: a buffer coming down from a larger delay
+//! (the 60 ms start, a calmed network) stops in `[target, target + frame)`, with the clean-path
+//! minimum of 20 ms that is `[20, 40)` (30 ms on average over the packets' phase against the
+//! tick); only a sender clock running slow walks it on down to the floor (15 ms), where a
+//! stretch takes it back up by one frame. At most one
 //! adjustment happens per [`ADJUST_INTERVAL`], none in the first interval after playout (re)starts,
 //! and only once its condition has held at every pop for [`ADJUST_HOLD`].
 //! A sender clock 0.5 % fast or slow moves `D` by 5 ms a second: the buffer answers with one shrink
@@ -90,12 +96,12 @@ pub const ADJUST_INTERVAL: Duration = Duration::from_millis(500);
 /// A stretch or shrink condition must hold at every pop for this long: one late or early tick
 /// of the caller (which moves the measured delay for one pop) adjusts nothing.
 pub const ADJUST_HOLD: Duration = Duration::from_millis(100);
-/// Added to the jitter-derived need: keeps the target just above the worst recent excess.
+/// Added to the jitter-derived need: keeps the target just above the worst recent excess. It is
+/// also the hysteresis between stretching (below `target − MARGIN`) and shrinking (a frame
+/// above the target), so a shrink never calls a stretch.
 pub const MARGIN: Duration = Duration::from_millis(5);
 /// How fast the held peak excess decays, in milliseconds per second.
 pub const PEAK_DECAY_PER_S: f64 = 5.0;
-/// A shrink must leave the delay this far above the target (so a shrink never calls a stretch).
-const SHRINK_HYSTERESIS: Duration = Duration::from_millis(5);
 /// Length of one bucket of the windowed maximum excess (held without decay for 10 to 20 s, so
 /// that spikes a few seconds apart keep the depth instead of pumping it).
 const MAX_WINDOW: Duration = Duration::from_secs(10);
@@ -520,15 +526,15 @@ impl JitterBuffer {
         d.as_secs_f64() * f64::from(self.config.clock_rate)
     }
 
-    /// Recomputes the target and the floor (the need without the margin) from the estimator.
+    /// Recomputes the target and the floor (the target less the margin) from the estimator.
     fn retarget(&mut self) {
         let (lo, hi) = (
             self.units_of(self.config.min_delay),
             self.units_of(self.config.max_delay),
         );
-        let need = self.est.need();
-        self.floor = need.clamp(lo, hi);
-        self.target = (need + self.units_of(MARGIN)).clamp(lo, hi);
+        let margin = self.units_of(MARGIN);
+        self.target = (self.est.need() + margin).clamp(lo, hi);
+        self.floor = self.target - margin;
     }
 
     /// The arrival clock in timestamp units.
@@ -844,8 +850,7 @@ impl JitterBuffer {
         self.retarget();
         self.current = self.units(now) - self.est.base().unwrap_or(0) - self.play_ext;
         let d = self.current as f64;
-        let high = d - f64::from(self.config.frame_units)
-            >= self.target + self.units_of(SHRINK_HYSTERESIS);
+        let high = d - f64::from(self.config.frame_units) >= self.target;
         self.low_since = (d < self.floor).then(|| self.low_since.unwrap_or(now));
         self.high_since = high.then(|| self.high_since.unwrap_or(now));
         if self.nearest_audio(0).is_none() {
@@ -870,12 +875,11 @@ impl JitterBuffer {
         self.next_adjust.is_none_or(|t| now >= t)
     }
 
-    /// Whether dropping `units` now keeps the delay at or above the target (with hysteresis).
+    /// Whether dropping `units` now keeps the delay at or above the target.
     fn should_shrink(&self, now: Instant, units: u32) -> bool {
         self.may_adjust(now)
             && held(self.high_since, now)
-            && (self.current - i64::from(units)) as f64
-                >= self.target + self.units_of(SHRINK_HYSTERESIS)
+            && (self.current - i64::from(units)) as f64 >= self.target
     }
 
     /// Plays one frame into `out` (at least `frame_units` bytes long; a shorter `out` is filled
