@@ -241,6 +241,9 @@ pub struct Shared {
     window_start: AtomicU64,
     /// Per conference, when its last marker was sent (ns since `base`; 0: none yet).
     marker_sent: Vec<AtomicU64>,
+    /// How long after its send the marker sounds in the talker's own packet (ns,
+    /// [`recv::marker_onset_ns`]): the zero of the added latency.
+    marker_onset: u64,
     /// Calls answered with a usable 200 OK.
     answered: AtomicUsize,
     /// Calls that failed to set up.
@@ -461,6 +464,8 @@ fn run_blocking(
 
     let mut payloads = send::Payloads::build(args.codec, args.talkers)?;
     payloads.dtx = args.dtx && args.codec == Codec::Opus;
+    let marker_onset = recv::marker_onset_ns(args.codec, &payloads.talkers[0])
+        .ok_or_else(|| LoadError::Usage("the marker is not found in its own packets".into()))?;
     let payloads = Arc::new(payloads);
     let shared = Arc::new(Shared {
         base: Instant::now(),
@@ -470,6 +475,7 @@ fn run_blocking(
         epoch: AtomicU32::new(0),
         window_start: AtomicU64::new(u64::MAX),
         marker_sent: (0..conferences).map(|_| AtomicU64::new(0)).collect(),
+        marker_onset,
         answered: AtomicUsize::new(0),
         failed: AtomicUsize::new(0),
         failures: Mutex::new(Vec::new()),
@@ -605,6 +611,7 @@ fn run_blocking(
         byes_sent: shared.byes_sent.load(Ordering::Relaxed),
         bye_ok: shared.bye_ok.load(Ordering::Relaxed),
         markers_sent: sent.markers,
+        marker_onset_ms: shared.marker_onset as f64 / 1e6,
         generator_late_ticks: sent.late_ticks,
         generator_send_errors: sent.send_errors,
         ..Report::default()

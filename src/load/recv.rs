@@ -113,6 +113,36 @@ impl Decoder {
     }
 }
 
+/// When the marker begins in the talker's own packets, decoded as a probe decodes what it hears:
+/// nanoseconds from the start of the first marker packet to the onset the detector finds in it
+/// (`None` if it finds none). A packet played the moment it arrives sounds its marker this long
+/// after its arrival: the codec's own delay (Opus look-ahead, 6.5 ms) and the detector's 5 ms
+/// blocks, which are the sending phone's, not the bridge's. The probes subtract it, so the latency
+/// reported is what the bridge adds.
+pub fn marker_onset_ns(codec: Codec, packets: &[Vec<u8>]) -> Option<u64> {
+    let rate = u64::from(codec.clock_rate());
+    let mut decoder = Decoder::new(codec)?;
+    let mut detector = MarkerDetector::new(codec.clock_rate());
+    // Two passes, timing the second: the decoder then has the state it has in the replayed loop.
+    let mut onset = None;
+    let mut position = 0u64;
+    for pass in 0..2 {
+        for packet in packets {
+            let pcm = decoder.decode(packet);
+            let len = pcm.len() as u64;
+            if let Some(offset) = detector.feed(pcm) {
+                if pass == 1 && onset.is_none() {
+                    onset = Some(position + offset as u64);
+                }
+            }
+            if pass == 1 {
+                position += len;
+            }
+        }
+    }
+    onset.map(|samples| samples * 1_000_000_000 / rate)
+}
+
 async fn leg_task(
     socket: tokio::net::UdpSocket,
     conf: usize,
@@ -165,7 +195,8 @@ async fn leg_task(
         };
         let sent = shared.marker_sent[conf].load(Ordering::Relaxed);
         let onset = arrival + offset as u64 * 1_000_000_000 / u64::from(rate);
-        let latency_ms = (onset as f64 - sent as f64) / 1e6;
+        // From when the marker would be heard without the bridge (see `marker_onset_ns`).
+        let latency_ms = (onset as f64 - (sent + shared.marker_onset) as f64) / 1e6;
         if sent != 0 && sent != last_marker && (0.0..1000.0).contains(&latency_ms) {
             last_marker = sent;
             // A marker sent before the window opened is not one of the window's.

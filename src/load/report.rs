@@ -53,7 +53,11 @@ pub struct Report {
     pub markers_detected: usize,
     /// Marker-like onsets with no marker to match.
     pub markers_unmatched: u64,
-    /// Added latency, median (ms).
+    /// How long after its send the marker sounds in the talker's own packet (ms): the codec's
+    /// delay and the detector's block, subtracted from every latency below.
+    pub marker_onset_ms: f64,
+    /// Added latency, median (ms): when the probe hears the marker less when it would have heard
+    /// the talker's packet played on arrival.
     pub latency_ms_p50: Option<f64>,
     /// Added latency, 99th percentile (ms).
     pub latency_ms_p99: Option<f64>,
@@ -141,6 +145,12 @@ impl Report {
             self.markers_detected,
             self.markers_sent,
             self.markers_unmatched
+        );
+        let _ = writeln!(
+            s,
+            "             added by the bridge: from {:.1} ms after the send, when the sent packet \
+             itself sounds the marker",
+            self.marker_onset_ms
         );
         let _ = writeln!(
             s,

@@ -333,4 +333,20 @@ mod tests {
         assert!(later < -40.0, "no marker later: {later} dB");
         assert!((tone + 20.0).abs() < 3.0, "tone {tone} dB");
     }
+
+    #[test]
+    fn the_marker_sounds_at_its_packet_start_in_g711_and_after_the_look_ahead_in_opus() {
+        use super::super::recv::marker_onset_ns;
+        let g711 = Payloads::build(Codec::Pcmu, 1).unwrap();
+        assert_eq!(marker_onset_ns(Codec::Pcmu, &g711.talkers[0]), Some(0));
+        // Opus delays the signal by its 6.5 ms look-ahead: the 5 ms block starting at 5 ms is
+        // the first that holds enough of the marker.
+        let opus = Payloads::build(Codec::Opus, 1).unwrap();
+        assert_eq!(
+            marker_onset_ns(Codec::Opus, &opus.talkers[0]),
+            Some(5_000_000)
+        );
+        // A stream without the marker has no onset.
+        assert_eq!(marker_onset_ns(Codec::Opus, &opus.talkers[0][10..]), None);
+    }
 }
