@@ -25,7 +25,10 @@
 //!    senders), so arrival times are real (jitter and latency need them, a polling loop would
 //!    quantize them to its period). Every leg counts RFC 3550 loss and jitter; in each
 //!    conference one caller that does not send the marker is the *probe*: it decodes what it
-//!    hears and times the marker's onset (Goertzel on 5 ms blocks, [`rx`]).
+//!    hears and times the marker's onset (Goertzel on 5 ms blocks, [`rx`]). The added latency
+//!    is that onset less the one the talker's own packet gives, decoded the same way at start
+//!    ([`recv::marker_onset_ns`]): what a phone would hear if the packet reached it directly
+//!    (Opus: 5 ms after the send, its encoder's look-ahead; G.711: at once).
 //! 5. After every call is set up and 2 s of warm-up, the measurement window (`--seconds`)
 //!    starts: bridge CPU time (`/proc/PID/stat`), the generator's own, the bridge's metrics;
 //!    at its end the same again plus the bridge's `VmRSS` (compared with before the first
