@@ -27,10 +27,11 @@
 //!   coming, and relaxes slowly when the network calms.
 //!
 //! The **need** is `max(2·J, recent largest excess, peak)`; the **target** is
-//! `clamp(need + MARGIN, min_delay, max_delay)` and the **floor** `target − MARGIN`, which is
-//! the need itself unless the clamp bites (never below the need short of `max_delay`). (With the
-//! excess held, `2·J` only covers jitter whose tail has not been seen yet; `3·J` overshoots a
-//! bounded jitter.)
+//! `clamp(need + MARGIN, min_delay, max_delay)` and the **floor** `target − MARGIN`, but never
+//! below the need (up to `max_delay`): the need itself unless `min_delay` lifts the target (then
+//! `min_delay − MARGIN`, 15 ms by default), `min(need, max_delay)` at the top. (With the excess
+//! held, `2·J` only covers jitter whose tail has not been seen yet; `3·J` overshoots a bounded
+//! jitter.)
 //! The **current delay** `D` is measured at each pop as `units(now) − base − ts_now`, where
 //! `ts_now` is the timestamp about to play: how long the fastest packets wait in the buffer. A
 //! packet with excess `e` is on time exactly when `e ≤ D`. With a steady playout clock `D` is
@@ -42,12 +43,15 @@
 //! - **shrink** when `D − frame ≥ target`: one frame (packet, in `Packets` mode) is dropped, so
 //!   `D` falls by one frame and stays at or above the target (`shrunk`).
 //!
-//! `D` therefore settles in `[floor, target + frame)`, a band one frame plus the margin wide,
-//! which jitter noise does not cross, so a steady stream needs no adjustment at all. The margin
-//! is the hysteresis, and it lies *below* the target: a buffer coming down from a larger delay
-//! (the 60 ms start, a calmed network) stops in `[target, target + frame)`, with the clean-path
-//! minimum of 20 ms that is `[20, 40)` (30 ms on average over the packets' phase against the
-//! tick); only a sender clock running slow walks it on down to the floor (15 ms), where a
+//! `D` therefore settles in `[floor, target + frame)` (in `Bytes` mode; a packet's duration
+//! instead of the frame in `Packets` mode), a band one frame plus the margin wide, which jitter
+//! noise does not cross, so a steady stream needs no adjustment at all. The margin is the
+//! hysteresis between the two (a shrink leaves `D ≥ target`, 5 ms above the floor; a stretch
+//! leaves it below `target + frame − 5 ms`), and it lies *below* the target: a buffer coming
+//! down from a larger delay (the 60 ms start, a calmed network) stops in `[target, target +
+//! frame)`, on a clean path `[20, 40)` ms, 30 ms on average over the packets' phase against the
+//! tick. Only a sender clock running slow takes `D` under the target, down to the floor (and
+//! below it by up to a second of drift, since the base transit moves once a second), where a
 //! stretch takes it back up by one frame. At most one
 //! adjustment happens per [`ADJUST_INTERVAL`], none in the first interval after playout (re)starts,
 //! and only once its condition has held at every pop for [`ADJUST_HOLD`].
@@ -97,8 +101,8 @@ pub const ADJUST_INTERVAL: Duration = Duration::from_millis(500);
 /// of the caller (which moves the measured delay for one pop) adjusts nothing.
 pub const ADJUST_HOLD: Duration = Duration::from_millis(100);
 /// Added to the jitter-derived need: keeps the target just above the worst recent excess. It is
-/// also the hysteresis between stretching (below `target − MARGIN`) and shrinking (a frame
-/// above the target), so a shrink never calls a stretch.
+/// also the hysteresis between stretching (below the floor, `target − MARGIN`) and shrinking (a
+/// frame above the target), so a shrink does not call a stretch.
 pub const MARGIN: Duration = Duration::from_millis(5);
 /// How fast the held peak excess decays, in milliseconds per second.
 pub const PEAK_DECAY_PER_S: f64 = 5.0;
@@ -433,7 +437,7 @@ pub struct JitterBuffer {
     /// Origin of the arrival clock (the first packet ever).
     epoch: Option<Instant>,
     est: Estimator,
-    /// Target, floor (the target without [`MARGIN`]: below it, stretch) and current delay in
+    /// Target, floor (the target less [`MARGIN`]: below it, stretch) and current delay in
     /// units, as of the last insert or pop.
     target: f64,
     floor: f64,
@@ -526,15 +530,16 @@ impl JitterBuffer {
         d.as_secs_f64() * f64::from(self.config.clock_rate)
     }
 
-    /// Recomputes the target and the floor (the target less the margin) from the estimator.
+    /// Recomputes the target and the floor (the target less the margin, never below the need
+    /// short of `max_delay`) from the estimator.
     fn retarget(&mut self) {
         let (lo, hi) = (
             self.units_of(self.config.min_delay),
             self.units_of(self.config.max_delay),
         );
-        let margin = self.units_of(MARGIN);
-        self.target = (self.est.need() + margin).clamp(lo, hi);
-        self.floor = self.target - margin;
+        let (need, margin) = (self.est.need(), self.units_of(MARGIN));
+        self.target = (need + margin).clamp(lo, hi);
+        self.floor = (self.target - margin).max(need.min(hi));
     }
 
     /// The arrival clock in timestamp units.
@@ -854,7 +859,7 @@ impl JitterBuffer {
         self.low_since = (d < self.floor).then(|| self.low_since.unwrap_or(now));
         self.high_since = high.then(|| self.high_since.unwrap_or(now));
         if self.nearest_audio(0).is_none() {
-            // Starved or silent: hold the clock while below target (a free stretch).
+            // Starved or silent: hold the clock while below the floor (a free stretch).
             self.dry = self.dry.saturating_add(1);
             self.stats.concealed += 1;
             if self.current as f64 >= self.floor {
@@ -1186,5 +1191,28 @@ mod tests {
         assert_eq!((opus.framing, opus.max_payload), (Framing::Packets, 1500));
         assert_eq!(*JitterBuffer::new(160).config(), JitterConfig::g711());
         assert_eq!(JitterBuffer::new(160).target_delay(), PLAYOUT_DELAY);
+    }
+
+    #[test]
+    fn floor_is_the_target_less_the_margin_but_never_below_the_need() {
+        let mut jb = JitterBuffer::new(160);
+        let ms = |jb: &JitterBuffer, units: f64| units / jb.units_of(Duration::from_millis(1));
+        // (need, target, floor) in ms: the minimum lifts the target and the floor with it; in
+        // range the floor is the need; at the top the floor keeps the need up to the maximum.
+        for (need, target, floor) in [
+            (3.0, 20.0, 15.0),
+            (12.0, 20.0, 15.0),
+            (40.0, 45.0, 40.0),
+            (197.0, 200.0, 197.0),
+            (260.0, 200.0, 200.0),
+        ] {
+            jb.est.peak = need * jb.units_of(Duration::from_millis(1));
+            jb.retarget();
+            assert_eq!(
+                (ms(&jb, jb.target), ms(&jb, jb.floor)),
+                (target, floor),
+                "need {need}"
+            );
+        }
     }
 }

@@ -62,8 +62,8 @@ fn a_clean_stream_shrinks_from_the_initial_delay_to_the_minimum() {
     assert!(jb.current_delay() < Duration::from_millis(40));
     assert!(jb.current_delay() >= Duration::from_millis(20));
     assert!(stretches.is_empty());
-    // 60 ms down to 20 or 40: one or two frames dropped, each a one-frame skip in the bytes.
-    assert!((1..=2).contains(&s.shrunk), "{s:?}");
+    // 60 ms down to 20: two frames dropped, each a one-frame skip in the bytes.
+    assert_eq!(s.shrunk, 2, "{s:?}");
     let skips = played
         .windows(2)
         .filter(|w| w[1] != w[0].wrapping_add(1))
@@ -71,6 +71,24 @@ fn a_clean_stream_shrinks_from_the_initial_delay_to_the_minimum() {
     assert_eq!(skips, s.shrunk);
     assert!(played.windows(2).all(|w| w[1].wrapping_sub(w[0]) <= 2));
     assert_eq!((s.lost, s.late, s.concealed), (0, 0, 0));
+}
+
+#[test]
+fn a_clean_stream_stops_within_a_frame_above_the_target_whatever_its_phase() {
+    // Packets that arrive `offset` ms after a tick wait 20 − offset ms for the next one: the
+    // delay comes down from 60 ms until it is in [20, 40), at 20 + (20 − offset) mod 20.
+    for (offset, expected) in [(0, 20), (1, 39), (5, 35), (7, 33), (13, 27), (19, 21)] {
+        let t0 = t0();
+        let mut jb = JitterBuffer::new(160);
+        let (_, stretches) = drive(&mut jb, t0, 500, |_| Some(offset));
+        assert_eq!(
+            jb.current_delay(),
+            Duration::from_millis(expected),
+            "offset {offset} ms"
+        );
+        assert!(stretches.is_empty());
+        assert_eq!(jb.stats().late, 0);
+    }
 }
 
 #[test]
@@ -250,4 +268,55 @@ fn a_late_packet_into_an_empty_buffer_realigns_instead_of_being_dropped() {
     let after: Vec<u8> = played.iter().copied().skip_while(|b| *b != 200).collect();
     assert!(after.len() > 150);
     assert!(after.windows(2).all(|w| w[1] == w[0].wrapping_add(1)));
+}
+
+#[test]
+fn a_slow_sender_walks_the_delay_down_to_the_floor_below_the_target_before_a_stretch() {
+    let t0 = t0();
+    let mut jb = JitterBuffer::new(160);
+    let mut out = [0u8; 160];
+    // The sender's clock runs 0.5 % slow: packet k arrives at k · 20.1 ms, so the delay falls by
+    // 5 ms a second (in 5 ms steps: the base transit moves once a second).
+    let mut next = 0u32;
+    let mut delays = Vec::new();
+    let mut at_stretch = Vec::new();
+    for tick in 0..3000u32 {
+        let now = t0 + MS20 * tick;
+        while Duration::from_micros(u64::from(next) * 20_100) <= MS20 * tick {
+            let at = t0 + Duration::from_micros(u64::from(next) * 20_100);
+            jb.insert(at, Ssrc(1), SeqNo(next as u16), next * 160, &[1; 160]);
+            next += 1;
+        }
+        let (stretched, before) = (jb.stats().stretched, jb.current_delay());
+        jb.pop(now, &mut out);
+        // From 12 s on: the start's 60 ms has run down and the first stretch is past.
+        if tick >= 600 {
+            delays.push(jb.current_delay());
+        }
+        if jb.stats().stretched > stretched {
+            at_stretch.push((tick, before, jb.current_delay()));
+        }
+    }
+    let s = jb.stats();
+    // The start's delay runs down with the drift (no shrink); the first stretch comes at 11 s,
+    // then one every 4 s (20 ms at 5 ms/s).
+    assert!((12..=14).contains(&s.stretched), "{s:?} {at_stretch:?}");
+    assert_eq!(
+        (s.lost, s.late, s.concealed, s.shrunk),
+        (0, 0, 0, 0),
+        "{s:?}"
+    );
+    assert_eq!(jb.target_delay(), Duration::from_millis(20));
+    // The delay may fall below its 20 ms target: a stretch comes only once it has been under
+    // the floor, 5 ms below the target, for the whole hold (at this pop and the one before)…
+    for (tick, before, at) in &at_stretch {
+        assert!(
+            *before < Duration::from_millis(15) && *at < Duration::from_millis(15),
+            "tick {tick}: {at_stretch:?}"
+        );
+    }
+    // …so the delay stays between the floor less one 5 ms step and the floor plus a frame.
+    let (lo, hi) = (delays.iter().min().unwrap(), delays.iter().max().unwrap());
+    assert!(*lo >= Duration::from_millis(10), "{lo:?}");
+    assert!(*hi < Duration::from_millis(35), "{hi:?}");
 }

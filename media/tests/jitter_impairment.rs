@@ -328,7 +328,7 @@ fn check_common(sc: &Scenario, o: &Outcome) {
     assert_eq!(o.inserts + o.dropped_by_net + o.in_flight, o.sent);
     let frame_ms = f64::from(sc.config.frame_units) * 1000.0 / f64::from(sc.config.clock_rate);
     let packet_ms = f64::from(sc.ptime_ms).max(frame_ms);
-    let lo = (sc.config.min_delay - media::jitter::MARGIN).as_secs_f64() * 1000.0;
+    let lo = (sc.config.min_delay.saturating_sub(media::jitter::MARGIN)).as_secs_f64() * 1000.0;
     let hi = sc.config.max_delay.as_secs_f64() * 1000.0 + packet_ms;
     // After the first second (priming and the first measurements).
     for (i, d) in o.delay_ms.iter().enumerate().skip(50) {

@@ -116,17 +116,17 @@ impl Decoder {
 /// When the marker begins in the talker's own packets, decoded as a probe decodes what it hears:
 /// nanoseconds from the start of the first marker packet to the onset the detector finds in it
 /// (`None` if it finds none). A packet played the moment it arrives sounds its marker this long
-/// after its arrival: the codec's own delay (Opus look-ahead, 6.5 ms) and the detector's 5 ms
-/// blocks, which are the sending phone's, not the bridge's. The probes subtract it, so the latency
-/// reported is what the bridge adds.
+/// after its arrival, by the sending phone's codec delay (Opus look-ahead, 6.5 ms, which the
+/// detector's 5 ms blocks put at 5.0 ms), not the bridge's. The probes subtract it, so the
+/// latency reported is what the bridge adds.
 pub fn marker_onset_ns(codec: Codec, packets: &[Vec<u8>]) -> Option<u64> {
     let rate = u64::from(codec.clock_rate());
     let mut decoder = Decoder::new(codec)?;
-    let mut detector = MarkerDetector::new(codec.clock_rate());
     // Two passes, timing the second: the decoder then has the state it has in the replayed loop.
     let mut onset = None;
     let mut position = 0u64;
     for pass in 0..2 {
+        let mut detector = MarkerDetector::new(codec.clock_rate());
         for packet in packets {
             let pcm = decoder.decode(packet);
             let len = pcm.len() as u64;
