@@ -60,7 +60,7 @@ metrics! {
     counter jitter_late_total: "RTP packets that arrived after their playout time.",
     counter jitter_lost_total: "RTP packets never received (sequence gaps).",
     counter jitter_duplicate_total: "Duplicate RTP packets discarded.",
-    counter frames_concealed_total: "20 ms frames concealed because no packet was there in time.",
+    counter frames_concealed_total: "20 ms frames concealed because no packet was there in time: lost, late, or a pause of the sender (DTX, silence suppression), and jitter-buffer stretches.",
     counter audio_silent_packets_skipped_total: "Opus packets taken as silence without decoding (flagged inactive by the sender's encoder while the caller was not talking).",
     counter audio_frames_forwarded_total: "Audio frames sent as the one voice heard, received unchanged, instead of an encoded mix.",
     counter mixer_ticks_total: "Mixer ticks run (one per 20 ms per mixer thread).",
