@@ -282,9 +282,15 @@ fn a_slow_sender_walks_the_delay_down_to_the_floor_below_the_target_before_a_str
     let mut at_stretch = Vec::new();
     for tick in 0..3000u32 {
         let now = t0 + MS20 * tick;
-        while Duration::from_micros(u64::from(next) * 20_100) <= MS20 * tick {
-            let at = t0 + Duration::from_micros(u64::from(next) * 20_100);
-            jb.insert(at, Ssrc(1), SeqNo(next as u16), next * 160, &[1; 160]);
+        let arrival = |k: u32| Duration::from_micros(u64::from(k) * 20_100);
+        while arrival(next) <= MS20 * tick {
+            jb.insert(
+                t0 + arrival(next),
+                Ssrc(1),
+                SeqNo(next as u16),
+                next * 160,
+                &[1; 160],
+            );
             next += 1;
         }
         let (stretched, before) = (jb.stats().stretched, jb.current_delay());
